@@ -1,0 +1,1 @@
+"""The gateway to Bybit v5 and the local simulator (``exchange.simulator`` has no Django imports)."""

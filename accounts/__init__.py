@@ -1,0 +1,1 @@
+"""Clients, tenants, memberships and authentication."""

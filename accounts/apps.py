@@ -1,0 +1,8 @@
+"""Clients, tenants, memberships and authentication."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts"

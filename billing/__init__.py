@@ -1,0 +1,1 @@
+"""Monthly and performance fees above a high-water mark, invoices and payments."""

@@ -1,0 +1,1 @@
+"""Bots as rows: strategies, risk templates, ticks, order intents, reconciliation (issue 7)."""

@@ -1,0 +1,103 @@
+"""SQLite persistence: every record is a JSON row, written in one transaction per request or tick.
+
+The exchange keeps its working state in memory (matching needs it there) and marks what changed;
+``flush`` writes the marked rows at the end of each request and each clock tick, so a restart finds
+exactly what clients were told.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from exchange.simulator import models
+
+TABLES = ("accounts", "api_keys", "orders", "executions", "positions", "closed_pnl", "tx_log")
+KINDS: dict[str, type[Any]] = {
+    "accounts": models.Account,
+    "api_keys": models.ApiKey,
+    "orders": models.Order,
+    "executions": models.Execution,
+    "positions": models.Position,
+    "closed_pnl": models.ClosedPnl,
+    "tx_log": models.TransactionLog,
+}
+
+
+class Store:
+    """A thin write-behind layer over one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for table in TABLES:
+            self.db.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} ("  # noqa: S608 - fixed table names
+                "id TEXT PRIMARY KEY, uid INTEGER NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL)"
+            )
+        self._pending: dict[tuple[str, str], tuple[int, int, Any]] = {}
+        self._meta: dict[str, str] = {}
+
+    def put(self, table: str, key: str, uid: int, seq: int, obj: Any) -> None:
+        """Mark a record for writing; the latest version wins."""
+        self._pending[(table, key)] = (uid, seq, obj)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._meta[key] = value
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def flush(self) -> None:
+        """Write everything marked since the last flush in a single transaction."""
+        if not self._pending and not self._meta:
+            return
+        pending, self._pending = self._pending, {}
+        meta, self._meta = self._meta, {}
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for (table, key), (uid, seq, obj) in pending.items():
+                self.db.execute(
+                    f"INSERT OR REPLACE INTO {table} (id, uid, seq, data) VALUES (?, ?, ?, ?)",  # noqa: S608
+                    (key, uid, seq, models.dump(obj)),
+                )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items())
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def load_all(self, table: str) -> list[Any]:
+        cls = KINDS[table]
+        rows = self.db.execute(f"SELECT data FROM {table} ORDER BY seq, rowid")  # noqa: S608
+        return [models.load(cls, r[0]) for r in rows]
+
+    def find_key(self, api_key: str) -> tuple[models.ApiKey, models.Account] | None:
+        """Look a key up on disk: the ``account`` command may add keys while the server runs."""
+        row = self.db.execute("SELECT data FROM api_keys WHERE id = ?", (api_key,)).fetchone()
+        if row is None:
+            return None
+        key = models.load(models.ApiKey, row[0])
+        acc = self.db.execute("SELECT data FROM accounts WHERE id = ?", (str(key.uid),)).fetchone()
+        if acc is None:
+            return None
+        return key, models.load(models.Account, acc[0])
+
+    def reset(self) -> None:
+        """Forget everything: accounts, orders, the clock position."""
+        self.db.execute("BEGIN IMMEDIATE")
+        for table in (*TABLES, "meta"):
+            self.db.execute(f"DELETE FROM {table}")  # noqa: S608
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()

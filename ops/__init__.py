@@ -1,0 +1,1 @@
+"""Operations: background-run records, worker heartbeats, health checks, live-update sockets."""

@@ -1,0 +1,38 @@
+"""Loads the demo's data: an operator login (printed) and, as later issues land, demo tenants and bots."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from accounts.models import User
+
+DEMO_OPERATOR_EMAIL = "operator@demo.local"
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo operator (a new password each run) and print the login."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = secrets.token_urlsafe(12)
+        user, _ = User.objects.get_or_create(
+            email=DEMO_OPERATOR_EMAIL, defaults={"is_staff": True, "is_superuser": True}
+        )
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(password)
+        user.save()
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "=" * 64,
+                    "  Operator login (Django admin): http://127.0.0.1:8000/admin/",
+                    f"    email:    {DEMO_OPERATOR_EMAIL}",
+                    f"    password: {password}",
+                    "=" * 64,
+                    "",
+                ]
+            )
+        )

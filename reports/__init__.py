@@ -1,0 +1,1 @@
+"""Monthly client reports and accountant exports."""

@@ -1,0 +1,8 @@
+"""Monthly client reports and accountant exports."""
+
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    name = "reports"
+    verbose_name = "Reports"

