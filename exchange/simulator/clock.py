@@ -33,7 +33,9 @@ class SimClock:
     _anchor_wall: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def start(cls, mode: str, speed: float, saved_sim: int | None, saved_offset: int | None) -> SimClock:
+    def start(
+        cls, mode: str, speed: float, saved_sim: int | None, saved_offset: int | None
+    ) -> SimClock:
         """Resume from a saved position, or map "now" onto the start of the replay."""
         if mode not in MODES:
             raise ValueError(f"unknown clock mode {mode!r}")
@@ -56,7 +58,9 @@ class SimClock:
         if self.mode == "real":
             return wall_ms()
         if self.mode == "fast":
-            return self._anchor_sim + int((time.monotonic() - self._anchor_wall) * 1000 * self.speed)
+            return self._anchor_sim + int(
+                (time.monotonic() - self._anchor_wall) * 1000 * self.speed
+            )
         return self._anchor_sim
 
     def server_ms(self) -> int:

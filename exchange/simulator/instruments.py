@@ -34,9 +34,9 @@ class Instrument:
 
     def round_price(self, price: Decimal) -> Decimal:
         """Snap a computed price (interpolation, averages) onto the tick grid."""
-        return ((price / self.tick_size).to_integral_value(ROUND_HALF_EVEN) * self.tick_size).quantize(
-            self.tick_size
-        )
+        return (
+            (price / self.tick_size).to_integral_value(ROUND_HALF_EVEN) * self.tick_size
+        ).quantize(self.tick_size)
 
     def floor_qty(self, qty: Decimal) -> Decimal:
         return ((qty / self.qty_step).to_integral_value(ROUND_DOWN) * self.qty_step).quantize(

@@ -16,6 +16,7 @@ import csv
 import gzip
 import io
 from bisect import bisect_right
+from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -154,7 +155,7 @@ class MarketData:
 
     @staticmethod
     def _interpolate(inst: Instrument, points: list[tuple[int, Decimal]], h: int) -> Decimal:
-        for (ta, pa), (tb, pb) in zip(points, points[1:], strict=False):
+        for (ta, pa), (tb, pb) in pairwise(points):
             if ta <= h < tb:
                 return inst.round_price(pa + (pb - pa) * (h - ta) / (tb - ta))
         return points[-1][1]
@@ -178,7 +179,7 @@ class MarketData:
                     t = c.start + self.offset
                     out.append(Segment(t, prev.close, t, c.open))
             points = _path(c, MINUTE)
-            for (ta, pa), (tb, pb) in zip(points, points[1:], strict=False):
+            for (ta, pa), (tb, pb) in pairwise(points):
                 s, e = max(ta, ha), min(tb, hb)
                 if e <= s:
                     continue

@@ -34,10 +34,12 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
         for table in TABLES:
             self.db.execute(
-                f"CREATE TABLE IF NOT EXISTS {table} ("  # noqa: S608 - fixed table names
+                f"CREATE TABLE IF NOT EXISTS {table} ("
                 "id TEXT PRIMARY KEY, uid INTEGER NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL)"
             )
         self._pending: dict[tuple[str, str], tuple[int, int, Any]] = {}
