@@ -8,7 +8,16 @@ from ops.models import TaskRun
 
 @admin.register(TaskRun)
 class TaskRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("task_name", "status", "started_at", "duration_ms", "worker", "tenant_id", "bot_id", "redelivered")
+    list_display = (
+        "task_name",
+        "status",
+        "started_at",
+        "duration_ms",
+        "worker",
+        "tenant_id",
+        "bot_id",
+        "redelivered",
+    )
     list_filter = ("status", "task_name", "redelivered")
     search_fields = ("task_id", "task_name", "correlation_id", "tenant_id", "bot_id")
     date_hierarchy = "started_at"

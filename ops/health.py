@@ -39,7 +39,9 @@ def _timed(check: Callable[[], str]) -> CheckResult:
         ok = True
     except Exception as exc:
         detail, ok = f"{type(exc).__name__}: {exc}", False
-    return CheckResult(ok=ok, detail=detail, latency_ms=round((time.perf_counter() - started) * 1000, 2))
+    return CheckResult(
+        ok=ok, detail=detail, latency_ms=round((time.perf_counter() - started) * 1000, 2)
+    )
 
 
 def check_database() -> CheckResult:

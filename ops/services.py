@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ops.models import TaskRun
-from tradingsvc.lib.redaction import redact, redact_text
+from tradingsvc.lib.redaction import REDACTED, is_secret_key, redact, redact_text
 
 MAX_ERROR_CHARS = 8000
 
@@ -25,12 +25,21 @@ def _json_safe(value: Any) -> Any:
     return repr(value)
 
 
+def _redact_positional(args: list[Any], param_names: list[str]) -> list[Any]:
+    """Positional arguments redacted by the name of the parameter each one fills."""
+    return [
+        REDACTED if i < len(param_names) and is_secret_key(param_names[i]) else value
+        for i, value in enumerate(args)
+    ]
+
+
 def task_run_start(
     *,
     task_id: str,
     task_name: str,
     args: Any,
     kwargs: Any,
+    param_names: list[str],
     worker: str,
     correlation_id: str,
     retries: int,
@@ -41,7 +50,7 @@ def task_run_start(
     return TaskRun.objects.create(
         task_id=task_id,
         task_name=task_name,
-        args=redact(_json_safe(list(args or []))),
+        args=redact(_json_safe(_redact_positional(list(args or []), param_names))),
         kwargs=redact(_json_safe(dict(kwargs))),
         worker=worker,
         correlation_id=correlation_id,
@@ -77,6 +86,7 @@ def task_runs_prune(*, now: datetime | None = None) -> dict[str, int]:
     deleted, _ = TaskRun.objects.filter(started_at__lt=retention).delete()
     stale = now - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
     lost = TaskRun.objects.filter(status=TaskRun.Status.STARTED, started_at__lt=stale).update(
-        status=TaskRun.Status.LOST, error="No finish was recorded: the worker died or hit the hard time limit."
+        status=TaskRun.Status.LOST,
+        error="No finish was recorded: the worker died or hit the hard time limit.",
     )
     return {"deleted": deleted, "marked_lost": lost}

@@ -8,6 +8,7 @@ fence themselves with a ``BotTick`` row) set ``track_runs = False`` to skip the 
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from typing import Any
 
@@ -26,6 +27,17 @@ _active_runs: dict[str, tuple[int, Any]] = {}
 _errors: dict[str, str] = {}
 _heartbeat: HeartbeatThread | None = None
 
+# Celery uses the message property ``correlation_id`` for the task id, so ours has its own name.
+CORRELATION_HEADER = "tradingsvc_correlation_id"
+
+
+def _parameter_names(task: Any) -> list[str]:
+    """The names of the task function's parameters, to redact positional secrets by name."""
+    try:
+        return list(inspect.signature(task.run).parameters)
+    except (TypeError, ValueError):
+        return []
+
 
 @signals.before_task_publish.connect
 def add_correlation_header(headers: dict[str, Any] | None = None, **_: Any) -> None:
@@ -34,7 +46,7 @@ def add_correlation_header(headers: dict[str, Any] | None = None, **_: Any) -> N
         return
     correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
     if correlation_id:
-        headers.setdefault("correlation_id", correlation_id)
+        headers.setdefault(CORRELATION_HEADER, correlation_id)
 
 
 @signals.task_prerun.connect
@@ -50,7 +62,7 @@ def on_task_prerun(
         return
     kwargs = kwargs or {}
     request = task.request
-    correlation_id = getattr(request, "correlation_id", None) or uuid.uuid4().hex
+    correlation_id = getattr(request, CORRELATION_HEADER, None) or uuid.uuid4().hex
     structlog.contextvars.clear_contextvars()
     context = {"correlation_id": correlation_id, "task_id": task_id, "task_name": task.name}
     for field in ("tenant_id", "bot_id"):
@@ -69,6 +81,7 @@ def on_task_prerun(
             task_name=task.name,
             args=args,
             kwargs=kwargs,
+            param_names=_parameter_names(task),
             worker=str(getattr(request, "hostname", "") or ""),
             correlation_id=correlation_id,
             retries=int(getattr(request, "retries", 0) or 0),
@@ -82,7 +95,9 @@ def on_task_prerun(
 
 
 @signals.task_failure.connect
-def on_task_failure(task_id: str | None = None, exception: BaseException | None = None, **_: Any) -> None:
+def on_task_failure(
+    task_id: str | None = None, exception: BaseException | None = None, **_: Any
+) -> None:
     """Keep the error text for the finish record (sent before ``task_postrun``)."""
     if task_id is not None and exception is not None:
         _errors[task_id] = f"{type(exception).__name__}: {exception}"

@@ -19,7 +19,18 @@ CONTEXT_FIELDS = ("correlation_id", "tenant_id", "bot_id", "task_id", "task_name
 
 
 def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """structlog processor: mask secrets in every field, including the rendered traceback."""
+    """structlog processor: mask secrets in every field, including the rendered traceback.
+
+    Celery's worker logs each task's raw positional arguments (``data.args``) as a repr, where a
+    secret has no key name to be recognised by. They are dropped: ``ops.TaskRun`` keeps the
+    arguments, redacted by parameter name.
+    """
+    data = event_dict.get("data")
+    if isinstance(data, dict) and ("args" in data or "kwargs" in data):
+        event_dict["data"] = {
+            **data,
+            **{k: "[omitted: see the TaskRun record]" for k in ("args", "kwargs") if k in data},
+        }
     return redact(event_dict)  # type: ignore[no-any-return]
 
 

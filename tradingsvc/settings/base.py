@@ -116,7 +116,10 @@ vars().update(redis_backed_settings(REDIS_URL, "tradingsvc"))
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -134,7 +137,7 @@ USE_TZ = True
 
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -183,11 +186,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 6 * 60 * 60.0,
     },
 }
+# The demo launcher's folder (SQLite, embedded Redis, logs, mail) and its embedded Redis port.
+DEMO_DIR = Path(env("DEMO_DIR", default=str(VAR_DIR / "demo")))
+DEMO_REDIS_PORT: int = env.int("DEMO_REDIS_PORT", default=16379)
 BEAT_LOCK_FILE = Path(env("BEAT_LOCK_FILE", default=str(VAR_DIR / "beat.lock")))
 
 # --- operations -----------------------------------------------------------------------------
 TASK_RUN_RETENTION_DAYS: int = env.int("TASK_RUN_RETENTION_DAYS", default=30)
-WORKER_HEARTBEAT_INTERVAL_SECONDS: float = env.float("WORKER_HEARTBEAT_INTERVAL_SECONDS", default=5.0)
+WORKER_HEARTBEAT_INTERVAL_SECONDS: float = env.float(
+    "WORKER_HEARTBEAT_INTERVAL_SECONDS", default=5.0
+)
 WORKER_HEARTBEAT_TTL_SECONDS: float = env.float("WORKER_HEARTBEAT_TTL_SECONDS", default=20.0)
 HEALTHZ_TIMEOUT_SECONDS: float = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
 

@@ -5,12 +5,12 @@ port, and email written to files under ``var/demo/mail``. Never use it for real 
 """
 
 from tradingsvc.settings.base import *  # noqa: F403
-from tradingsvc.settings.base import VAR_DIR, env, redis_backed_settings
+from tradingsvc.settings.base import DEMO_DIR, DEMO_REDIS_PORT, env, redis_backed_settings
 
-DEMO_DIR = VAR_DIR / "demo"
-DEMO_REDIS_PORT: int = env.int("DEMO_REDIS_PORT", default=16379)
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="demo-only-insecure-secret-key-do-not-use-in-production")
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY", default="demo-only-insecure-secret-key-do-not-use-in-production"
+)
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DEMO_DIR / 'tradingsvc.sqlite3'}"),
@@ -24,8 +24,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
-vars().update(redis_backed_settings(env("REDIS_URL", default=f"redis://127.0.0.1:{DEMO_REDIS_PORT}/0"), "tradingsvc"))
+vars().update(
+    redis_backed_settings(
+        env("REDIS_URL", default=f"redis://127.0.0.1:{DEMO_REDIS_PORT}/0"), "tradingsvc"
+    )
+)
 
 vars().update(env.email_url("EMAIL_URL", default="filemail://"))
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(DEMO_DIR / "mail"))
 BEAT_LOCK_FILE = DEMO_DIR / "beat.lock"
+
+# Static files come from the finders here; no collected folder exists to serve.
+STATIC_ROOT = None

@@ -15,10 +15,17 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": "test_tradingsvc"}
 
-vars().update(redis_backed_settings(env("REDIS_URL", default="redis://127.0.0.1:6379/15"), "tradingsvc-test"))
+vars().update(
+    redis_backed_settings(env("REDIS_URL", default="redis://127.0.0.1:6379/15"), "tradingsvc-test")
+)
 
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher"
+]  # speed only; never in production.
 WORKER_HEARTBEAT_INTERVAL_SECONDS = 0.5
 WORKER_HEARTBEAT_TTL_SECONDS = 3.0
+
+# Static files come from the finders here; no collected folder exists to serve.
+STATIC_ROOT = None

@@ -8,6 +8,7 @@ killed if it lingers, and the embedded Redis is shut down, so nothing is left be
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -30,10 +31,8 @@ _PR_SET_PDEATHSIG = 1
 def _die_with_parent() -> None:
     """In the child: own process group, and SIGTERM if the launcher itself is killed."""
     os.setsid()
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -75,15 +74,13 @@ class Child:
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=_die_with_parent,
         )
 
     def signal_group(self, sig: int) -> None:
         if self.process is not None and self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
 
 
 class Command(BaseCommand):
@@ -96,7 +93,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-            raise CommandError("rundemo runs on the demo profile (DJANGO_SETTINGS_MODULE=tradingsvc.settings.demo).")
+            raise CommandError(
+                "rundemo runs on the demo profile (DJANGO_SETTINGS_MODULE=tradingsvc.settings.demo)."
+            )
         host, port = options["host"], options["port"]
         demo_dir: Path = settings.DEMO_DIR
         log_dir = demo_dir / "logs"
@@ -104,7 +103,9 @@ class Command(BaseCommand):
         redis_port: int = settings.DEMO_REDIS_PORT
         for name, p in (("the web server", port), ("the embedded Redis", redis_port)):
             if not port_is_free("127.0.0.1", p):
-                raise CommandError(f"Port {p} for {name} is already in use: is another demo running?")
+                raise CommandError(
+                    f"Port {p} for {name} is already in use: is another demo running?"
+                )
 
         redis_server = self._start_redis(demo_dir, redis_port)
         children: list[Child] = []
@@ -120,18 +121,32 @@ class Command(BaseCommand):
             self.stdout.write("Migrating the demo database...")
             call_command("migrate", interactive=False, verbosity=0)
             call_command("demo_seed", stdout=self.stdout)
-            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.demo", "PYTHONUNBUFFERED": "1"}
+            env = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.demo",
+                "PYTHONUNBUFFERED": "1",
+            }
             children = self._children(host, port, options["worker_concurrency"], log_dir)
             for child in children:
                 child.start(env)
-                self.stdout.write(f"  started {child.name:<8} pid {child.process.pid if child.process else '?'}  log {child.log_path}")
+                self.stdout.write(
+                    f"  started {child.name:<8} pid {child.process.pid if child.process else '?'}  log {child.log_path}"
+                )
             if not wait_for_port(host, port, timeout=60):
-                raise CommandError(f"daphne did not start listening on {host}:{port}; see {log_dir}/web.log")
-            self.stdout.write(self.style.SUCCESS(f"\ntradingsvc demo is up: http://{host}:{port}/  (Ctrl-C stops everything)\n"))
+                raise CommandError(
+                    f"daphne did not start listening on {host}:{port}; see {log_dir}/web.log"
+                )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\ntradingsvc demo is up: http://{host}:{port}/  (Ctrl-C stops everything)\n"
+                )
+            )
             while not stopping:
                 for child in children:
                     if child.process is not None and child.process.poll() is not None:
-                        raise CommandError(f"{child.name} exited with code {child.process.returncode}; see {child.log_path}")
+                        raise CommandError(
+                            f"{child.name} exited with code {child.process.returncode}; see {child.log_path}"
+                        )
                 time.sleep(0.5)
         finally:
             self.stdout.write("\nStopping the demo...")
@@ -144,14 +159,39 @@ class Command(BaseCommand):
         return [
             Child(
                 "worker",
-                [python, "-m", "celery", "-A", "tradingsvc", "worker", "-l", "INFO",
-                 "-c", str(concurrency), "--hostname", "demo-worker@%h"],
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "tradingsvc",
+                    "worker",
+                    "-l",
+                    "INFO",
+                    "-c",
+                    str(concurrency),
+                    "--hostname",
+                    "demo-worker@%h",
+                ],
                 log_dir / "worker.log",
             ),
-            Child("beat", [python, "-m", "celery", "-A", "tradingsvc", "beat", "-l", "INFO"], log_dir / "beat.log"),
+            Child(
+                "beat",
+                [python, "-m", "celery", "-A", "tradingsvc", "beat", "-l", "INFO"],
+                log_dir / "beat.log",
+            ),
             Child(
                 "web",
-                [python, "-m", "daphne", "-b", host, "-p", str(port), "tradingsvc.asgi:application"],
+                [
+                    python,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    host,
+                    "-p",
+                    str(port),
+                    "tradingsvc.asgi:application",
+                ],
                 log_dir / "web.log",
             ),
         ]
@@ -177,11 +217,8 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 self.stderr.write(f"  {child.name} did not stop in time; killing it")
             # The process group may still hold pool children even after the leader exited.
-            child.signal_group(signal.SIGKILL)
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(child.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             if child.log_file is not None:
                 child.log_file.close()
 
