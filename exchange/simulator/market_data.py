@@ -16,11 +16,11 @@ import csv
 import gzip
 import io
 from bisect import bisect_right
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
+from itertools import pairwise
 
 from exchange.simulator.instruments import INSTRUMENTS, Instrument
 

@@ -376,7 +376,9 @@ def order_cancel_all(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     }
 
 
-def _batch(eng: Engine, p: Params, key: ApiKey | None, action: Callable[..., Any]) -> Any:
+def _batch(
+    eng: Engine, p: Params, key: ApiKey | None, action: Callable[..., Any], create: bool = False
+) -> Any:
     _linear(p)
     requests = p.get("request")
     if not isinstance(requests, list) or not 1 <= len(requests) <= 20:
@@ -386,26 +388,22 @@ def _batch(eng: Engine, p: Params, key: ApiKey | None, action: Callable[..., Any
         item = {**item, "category": "linear"} if isinstance(item, dict) else {}
         try:
             order = action(_uid(key), item)
-            results.append(
-                {
-                    "category": "linear",
-                    "symbol": order.symbol,
-                    "orderId": order.order_id,
-                    "orderLinkId": order.order_link_id,
-                    "createAt": str(order.created_ms),
-                }
-            )
+            row = {
+                "category": "linear",
+                "symbol": order.symbol,
+                "orderId": order.order_id,
+                "orderLinkId": order.order_link_id,
+            }
+            results.append({**row, "createAt": str(order.created_ms)} if create else row)
             codes.append({"code": 0, "msg": "OK"})
         except BybitError as exc:
-            results.append(
-                {
-                    "category": "linear",
-                    "symbol": text(item, "symbol"),
-                    "orderId": "",
-                    "orderLinkId": text(item, "orderLinkId"),
-                    "createAt": "",
-                }
-            )
+            row = {
+                "category": "linear",
+                "symbol": text(item, "symbol"),
+                "orderId": "",
+                "orderLinkId": text(item, "orderLinkId"),
+            }
+            results.append({**row, "createAt": ""} if create else row)
             codes.append({"code": exc.code, "msg": exc.message})
     return BatchResult({"list": results}, {"list": codes})
 
@@ -419,7 +417,7 @@ class BatchResult:
 
 
 def create_batch(eng: Engine, p: Params, key: ApiKey | None) -> Any:
-    return _batch(eng, p, key, eng.place_order)
+    return _batch(eng, p, key, eng.place_order, create=True)
 
 
 def amend_batch(eng: Engine, p: Params, key: ApiKey | None) -> Any:
@@ -472,7 +470,7 @@ def order_realtime(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     rows = sorted((o for o in rows if _matches(o, symbol, base, settle)), key=lambda o: -o.seq)
     chunk, cursor = page(rows, lambda o: o.seq, limit(p, 20, 50), text(p, "cursor"))
     return {
-        "list": [views.order_json(o) for o in chunk],
+        "list": [views.order_json(o, "realtime") for o in chunk],
         "nextPageCursor": cursor,
         "category": "linear",
     }

@@ -69,7 +69,7 @@ class Simulator:
 
     def _private_items(self, uid: int, topic: str, records: list[Any]) -> list[dict[str, Any]]:
         if topic == "order":
-            return [views.order_json(o, ws=True) for o in records]
+            return [views.order_json(o, "ws") for o in records]
         if topic == "execution":
             return [views.execution_json(x, ws=True) for x in records]
         if topic == "position":

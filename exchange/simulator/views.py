@@ -32,15 +32,171 @@ def money(value: Decimal) -> str:
     return s(value.quantize(Decimal("0.00000001")).normalize()) if value else "0"
 
 
-def order_json(o: Order, ws: bool = False) -> dict[str, Any]:
-    """An order as /v5/order/realtime and /history list it; ``ws`` gives the order-topic variant."""
+# Key sets per answer, in the docs' order: the open-orders and history examples differ, and the
+# order topic follows its field table (linear adds createType, parentOrderLinkId, ... to the example).
+REALTIME_KEYS = [
+    "orderId",
+    "orderLinkId",
+    "blockTradeId",
+    "symbol",
+    "price",
+    "qty",
+    "side",
+    "isLeverage",
+    "positionIdx",
+    "orderStatus",
+    "cancelType",
+    "rejectReason",
+    "avgPrice",
+    "leavesQty",
+    "leavesValue",
+    "cumExecQty",
+    "cumExecValue",
+    "cumExecFee",
+    "timeInForce",
+    "orderType",
+    "stopOrderType",
+    "orderIv",
+    "triggerPrice",
+    "takeProfit",
+    "stopLoss",
+    "tpTriggerBy",
+    "slTriggerBy",
+    "triggerDirection",
+    "triggerBy",
+    "lastPriceOnCreated",
+    "reduceOnly",
+    "closeOnTrigger",
+    "smpType",
+    "smpGroup",
+    "smpOrderId",
+    "tpslMode",
+    "tpLimitPrice",
+    "slLimitPrice",
+    "placeType",
+    "createdTime",
+    "updatedTime",
+    "cumFeeDetail",
+]
+HISTORY_KEYS = [
+    "orderId",
+    "orderLinkId",
+    "blockTradeId",
+    "symbol",
+    "price",
+    "qty",
+    "side",
+    "isLeverage",
+    "positionIdx",
+    "orderStatus",
+    "cancelType",
+    "rejectReason",
+    "avgPrice",
+    "leavesQty",
+    "leavesValue",
+    "cumExecQty",
+    "cumExecValue",
+    "cumExecFee",
+    "timeInForce",
+    "orderType",
+    "stopOrderType",
+    "orderIv",
+    "triggerPrice",
+    "takeProfit",
+    "stopLoss",
+    "tpTriggerBy",
+    "slTriggerBy",
+    "triggerDirection",
+    "triggerBy",
+    "lastPriceOnCreated",
+    "reduceOnly",
+    "closeOnTrigger",
+    "smpType",
+    "smpGroup",
+    "smpOrderId",
+    "tpslMode",
+    "tpLimitPrice",
+    "slLimitPrice",
+    "placeType",
+    "slippageToleranceType",
+    "slippageTolerance",
+    "createdTime",
+    "updatedTime",
+    "extraFees",
+    "cumFeeDetail",
+    "rpiTakerAccess",
+    "rpiMatchedQty",
+]
+WS_ORDER_KEYS = [
+    "category",
+    "orderId",
+    "orderLinkId",
+    "parentOrderLinkId",
+    "isLeverage",
+    "blockTradeId",
+    "symbol",
+    "price",
+    "brokerOrderPrice",
+    "qty",
+    "side",
+    "positionIdx",
+    "orderStatus",
+    "createType",
+    "cancelType",
+    "rejectReason",
+    "avgPrice",
+    "leavesQty",
+    "leavesValue",
+    "cumExecQty",
+    "cumExecValue",
+    "cumExecFee",
+    "closedPnl",
+    "feeCurrency",
+    "timeInForce",
+    "orderType",
+    "stopOrderType",
+    "ocoTriggerBy",
+    "orderIv",
+    "marketUnit",
+    "slippageToleranceType",
+    "slippageTolerance",
+    "triggerPrice",
+    "takeProfit",
+    "stopLoss",
+    "tpslMode",
+    "tpLimitPrice",
+    "slLimitPrice",
+    "tpTriggerBy",
+    "slTriggerBy",
+    "triggerDirection",
+    "triggerBy",
+    "lastPriceOnCreated",
+    "reduceOnly",
+    "closeOnTrigger",
+    "placeType",
+    "smpType",
+    "smpGroup",
+    "smpOrderId",
+    "createdTime",
+    "updatedTime",
+    "cumFeeDetail",
+    "rpiTakerAccess",
+    "rpiMatchedQty",
+]
+
+
+def order_json(o: Order, kind: str = "history") -> dict[str, Any]:
+    """An order as ``realtime`` (open orders), ``history`` or ``ws`` (order topic) show it."""
     leaves = o.leaves_qty
-    data: dict[str, Any] = {
+    full: dict[str, Any] = {
+        "category": "linear",
         "orderId": o.order_id,
         "orderLinkId": o.order_link_id,
+        "parentOrderLinkId": "",
         "blockTradeId": "",
         "symbol": o.symbol,
         "price": s(o.price),
+        "brokerOrderPrice": "",
         "qty": s(o.qty),
         "side": o.side,
         "isLeverage": "",
@@ -49,16 +205,20 @@ def order_json(o: Order, ws: bool = False) -> dict[str, Any]:
         "createType": o.create_type,
         "cancelType": o.cancel_type,
         "rejectReason": o.reject_reason,
-        "avgPrice": money(o.avg_price) if o.cum_exec_qty else ("" if ws else "0"),
+        "avgPrice": money(o.avg_price) if o.cum_exec_qty else ("" if kind == "ws" else "0"),
         "leavesQty": s(leaves),
         "leavesValue": money(leaves * o.price),
         "cumExecQty": s(o.cum_exec_qty),
         "cumExecValue": money(o.cum_exec_value),
         "cumExecFee": money(o.cum_exec_fee),
+        "closedPnl": money(o.closed_pnl),
+        "feeCurrency": "",
         "timeInForce": o.time_in_force,
         "orderType": o.order_type,
         "stopOrderType": o.stop_order_type,
+        "ocoTriggerBy": "",
         "orderIv": "",
+        "marketUnit": "",
         "triggerPrice": s(o.trigger_price),
         "takeProfit": s(o.take_profit),
         "stopLoss": s(o.stop_loss),
@@ -85,15 +245,8 @@ def order_json(o: Order, ws: bool = False) -> dict[str, Any]:
         "rpiTakerAccess": False,
         "rpiMatchedQty": "0",
     }
-    if ws:
-        data["category"] = "linear"
-        data["closedPnl"] = money(o.closed_pnl)
-        data["feeCurrency"] = ""
-        data["parentOrderLinkId"] = ""
-        data["brokerOrderPrice"] = ""
-        data["ocoTriggerBy"] = ""
-        data["marketUnit"] = ""
-    return data
+    keys = {"realtime": REALTIME_KEYS, "history": HISTORY_KEYS, "ws": WS_ORDER_KEYS}[kind]
+    return {k: full[k] for k in keys}
 
 
 def execution_json(e: Execution, ws: bool = False) -> dict[str, Any]:
@@ -127,11 +280,17 @@ def execution_json(e: Execution, ws: bool = False) -> dict[str, Any]:
         "closedSize": s(e.closed_size),
         "extraFees": "",
         "seq": e.seq,
-        "execPnl": money(e.exec_pnl),
-        "createType": e.create_type,
     }
     if ws:
-        data = {"category": "linear", "isLeverage": "", **data, "extraFees": []}
+        # The execution topic's field table (linear): REST's keys plus these, extraFees a list.
+        data = {
+            "category": "linear",
+            "isLeverage": "",
+            **data,
+            "execPnl": money(e.exec_pnl),
+            "createType": e.create_type,
+            "extraFees": [],
+        }
     return data
 
 
