@@ -108,6 +108,10 @@ class Engine:
         return self.seq
 
     def _save_order(self, o: Order) -> None:
+        if o.is_open:
+            self.open_orders[o.uid][o.order_id] = o
+        else:
+            self.open_orders[o.uid].pop(o.order_id, None)
         self.store.put("orders", o.order_id, o.uid, o.seq, o)
         self._events.setdefault(o.uid, {}).setdefault("order", {})[o.order_id] = o
 

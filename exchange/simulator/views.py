@@ -321,7 +321,7 @@ def position_json(p: Position, mark: Decimal, ws: bool = False) -> dict[str, Any
         "riskLimitValue": "2000000",
         "symbol": p.symbol,
         "side": p.side,
-        "size": s(size),
+        "size": s(size) if size else "0",
         "avgPrice": money(p.avg_price),
         "positionValue": money(value),
         "tradeMode": 0,
