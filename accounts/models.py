@@ -1,7 +1,8 @@
-"""The user model: email is the login, from the first migration on."""
+"""Users (email login), tenants (one per client account) and memberships with a role."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -47,3 +48,52 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class Tenant(models.Model):
+    """One client account: owns bots, exchange connections, invoices. Its id never appears in order.
+
+    A UUID keeps tenant ids unguessable in URLs. ``disabled`` stops trading and logins for the
+    whole tenant (operator action); ``anonymised_at`` marks a tenant whose personal data was erased.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISABLED = "disabled", "Disabled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place in a tenant: the owner has full control, a viewer sees and changes nothing."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        VIEWER = "viewer", "Viewer"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_tenant_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.tenant}"
+
+    @property
+    def can_change(self) -> bool:
+        return self.role == self.Role.OWNER

@@ -45,7 +45,7 @@ def main() -> int:
         print(f"ERROR: {problem}", file=sys.stderr)  # noqa: T201
     if problems:
         print(  # noqa: T201
-            "The test suite needs PostgreSQL and Redis running locally (see README, 'Tests').",
+            "The test suite needs PostgreSQL and Redis running locally (see README, 'The two commands').",
             file=sys.stderr,
         )
         return 1

@@ -43,7 +43,11 @@ def test_demo_serves_pages_admin_accepts_printed_login_and_ctrl_c_leaves_no_proc
     demo_dir = tmp_path / "demo"
     web_port, redis_port = free_port(), free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))
+        },
         "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.demo",
         "DEMO_DIR": str(demo_dir),
         "DEMO_REDIS_PORT": str(redis_port),

@@ -16,11 +16,16 @@ COMPLETE_ENV = {
     "DJANGO_ALLOWED_HOSTS": "trading.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/tradingsvc",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "TRADINGSVC_MASTER_KEYS": "prod1:dGVzdC1tYXN0ZXIta2V5LTAxLTMyLWJ5dGVzLWxvbmc=",
 }
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "TRADINGSVC_"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -32,7 +37,14 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+    "missing",
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "TRADINGSVC_MASTER_KEYS",
+    ],
 )
 def test_production_refuses_to_start_without_a_required_variable(missing):
     """Each missing variable stops start-up with ImproperlyConfigured naming it."""
@@ -41,6 +53,15 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr
     assert missing in done.stderr
+
+
+def test_production_refuses_a_malformed_master_key():
+    """A keyring entry that is not 32 bytes of base64 stops start-up, without echoing the key."""
+    env = {**COMPLETE_ENV, "TRADINGSVC_MASTER_KEYS": "prod1:c2hvcnQta2V5LXZhbHVl"}
+    done = manage("check", env=env)
+    assert done.returncode != 0
+    assert "Master key 'prod1' must be 32 bytes" in done.stderr
+    assert "c2hvcnQta2V5LXZhbHVl" not in done.stderr
 
 
 def test_production_passes_the_deploy_checks():

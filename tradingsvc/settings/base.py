@@ -191,6 +191,11 @@ DEMO_DIR = Path(env("DEMO_DIR", default=str(VAR_DIR / "demo")))
 DEMO_REDIS_PORT: int = env.int("DEMO_REDIS_PORT", default=16379)
 BEAT_LOCK_FILE = Path(env("BEAT_LOCK_FILE", default=str(VAR_DIR / "beat.lock")))
 
+# --- secrets at rest -----------------------------------------------------------------------
+# Master keys for envelope encryption: "<id>:<base64 32 bytes>[,<id>:<...>]", first one active.
+# Generate an entry with: python -c "from tradingsvc.lib.crypto import generate_master_key_entry as g; print(g('k1'))"
+TRADINGSVC_MASTER_KEYS: str = env("TRADINGSVC_MASTER_KEYS", default="")
+
 # --- operations -----------------------------------------------------------------------------
 TASK_RUN_RETENTION_DAYS: int = env.int("TASK_RUN_RETENTION_DAYS", default=30)
 WORKER_HEARTBEAT_INTERVAL_SECONDS: float = env.float(

@@ -7,7 +7,6 @@ port, and email written to files under ``var/demo/mail``. Never use it for real 
 from tradingsvc.settings.base import *  # noqa: F403
 from tradingsvc.settings.base import DEMO_DIR, DEMO_REDIS_PORT, env, redis_backed_settings
 
-
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY", default="demo-only-insecure-secret-key-do-not-use-in-production"
 )
@@ -36,3 +35,14 @@ BEAT_LOCK_FILE = DEMO_DIR / "beat.lock"
 
 # Static files come from the finders here; no collected folder exists to serve.
 STATIC_ROOT = None
+
+# The demo makes its own master key on first start and keeps it beside its database.
+_demo_keyring_file = DEMO_DIR / "master.keys"
+if not env("TRADINGSVC_MASTER_KEYS", default=""):
+    if not _demo_keyring_file.exists():
+        from tradingsvc.lib.crypto import generate_master_key_entry
+
+        DEMO_DIR.mkdir(parents=True, exist_ok=True)
+        _demo_keyring_file.write_text(generate_master_key_entry("demo1"))
+        _demo_keyring_file.chmod(0o600)
+    TRADINGSVC_MASTER_KEYS = _demo_keyring_file.read_text().strip()

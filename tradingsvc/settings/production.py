@@ -1,7 +1,7 @@
 """The production profile: everything from the environment, secure by default.
 
 It refuses to start without its secrets: a missing ``DJANGO_SECRET_KEY``, ``DATABASE_URL``,
-``REDIS_URL`` or ``DJANGO_ALLOWED_HOSTS`` raises ``ImproperlyConfigured`` naming the variable.
+``REDIS_URL``, ``DJANGO_ALLOWED_HOSTS`` or ``TRADINGSVC_MASTER_KEYS`` raises ``ImproperlyConfigured`` naming the variable.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -14,6 +14,14 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+TRADINGSVC_MASTER_KEYS = env("TRADINGSVC_MASTER_KEYS")
+try:
+    from tradingsvc.lib.crypto import Keyring, KeyringError
+
+    Keyring.parse(TRADINGSVC_MASTER_KEYS)
+except KeyringError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)

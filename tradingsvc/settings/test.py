@@ -29,3 +29,9 @@ WORKER_HEARTBEAT_TTL_SECONDS = 3.0
 
 # Static files come from the finders here; no collected folder exists to serve.
 STATIC_ROOT = None
+
+# A fixed, public test keyring (two keys, so rotation is testable). Never used outside tests.
+TRADINGSVC_MASTER_KEYS = env(
+    "TRADINGSVC_MASTER_KEYS",
+    default="test1:dGVzdC1tYXN0ZXIta2V5LTAxLTMyLWJ5dGVzLWxvbmc=",
+)
