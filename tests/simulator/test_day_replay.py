@@ -37,7 +37,7 @@ def _orders(http: Any) -> None:
 
 def test_day_of_candles_with_resting_limits(simulator: Any) -> None:
     """Resting limits fill as maker at their price when the replay crosses them; the books add up."""
-    uid, key, secret = simulator.create_account(usdt="100000")
+    _, key, secret = simulator.create_account(usdt="100000")
     http = simulator.http(key, secret)
     start = simulator.now()
     _orders(http)

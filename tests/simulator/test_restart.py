@@ -8,7 +8,7 @@ from typing import Any
 
 def test_restart_keeps_accounts_orders_positions(simulator: Any) -> None:
     """Kill and restart the subprocess on the same state file; everything is still there."""
-    uid, key, secret = simulator.create_account(usdt="5000")
+    _, key, secret = simulator.create_account(usdt="5000")
     http = simulator.http(key, secret)
     http.set_leverage(category="linear", symbol="BTCUSDT", buyLeverage="5", sellLeverage="5")
     http.place_order(
