@@ -188,6 +188,7 @@ WS_ORDER_KEYS = [
 def order_json(o: Order, kind: str = "history") -> dict[str, Any]:
     """An order as ``realtime`` (open orders), ``history`` or ``ws`` (order topic) show it."""
     leaves = o.leaves_qty
+    step = INSTRUMENTS[o.symbol].qty_step
     full: dict[str, Any] = {
         "category": "linear",
         "orderId": o.order_id,
@@ -206,9 +207,9 @@ def order_json(o: Order, kind: str = "history") -> dict[str, Any]:
         "cancelType": o.cancel_type,
         "rejectReason": o.reject_reason,
         "avgPrice": money(o.avg_price) if o.cum_exec_qty else ("" if kind == "ws" else "0"),
-        "leavesQty": s(leaves),
+        "leavesQty": s(leaves.quantize(step)),
         "leavesValue": money(leaves * o.price),
-        "cumExecQty": s(o.cum_exec_qty),
+        "cumExecQty": s(o.cum_exec_qty.quantize(step)),
         "cumExecValue": money(o.cum_exec_value),
         "cumExecFee": money(o.cum_exec_fee),
         "closedPnl": money(o.closed_pnl),
