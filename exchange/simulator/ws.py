@@ -8,6 +8,7 @@ always echoed because clients (pybit) look their subscriptions up by it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from exchange.simulator.server import Simulator
 
 BOOK_DEPTHS = (1, 50, 200, 500, 1000)
+SUBSCRIBE_REPLY_DELAY = 0.02
 PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 TRADE_OPS = {
     "order.create": "/v5/order/create",
@@ -153,6 +155,9 @@ class Hub:
                 await conn.send({**base, "success": False, "ret_msg": err, "op": "auth"})
             return
         if op in ("subscribe", "unsubscribe"):
+            # Answer after a network-like round trip: pybit records a subscription only after
+            # sending it, so an instant loopback reply can overtake it and kill its socket.
+            await asyncio.sleep(SUBSCRIBE_REPLY_DELAY)
             args = [str(a) for a in data.get("args") or []]
             bad = [a for a in args if not self._topic_ok(conn, a)]
             if conn.kind == "private" and conn.uid is None:

@@ -170,7 +170,7 @@ def test_take_profit_and_stop_loss(market: Any) -> None:
     by_kind = {o["stopOrderType"]: o for o in history if o["stopOrderType"]}
     fired = [o for o in by_kind.values() if o["orderStatus"] == "Filled"]
     assert len(fired) == 1 and fired[0]["reduceOnly"] is True
-    other = [o for o in by_kind.values() if o is not fired[0]][0]
+    other = next(o for o in by_kind.values() if o is not fired[0])
     assert other["orderStatus"] == "Deactivated"
     closed = http.get_closed_pnl(category="linear", symbol="BTCUSDT")["result"]["list"]
     assert closed and closed[0]["orderId"] == fired[0]["orderId"]
