@@ -252,8 +252,9 @@ class Engine:
     def margin(self, uid: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """(unrealised P&L, position IM, order IM, position MM) of an account at the last price."""
         upl = pos_im = order_im = pos_mm = ZERO
-        for (owner, sym), p in self.positions.items():
-            if owner != uid or not p.size:
+        for sym in INSTRUMENTS:
+            p = self.positions.get((uid, sym))
+            if p is None or not p.size:
                 continue
             value = abs(p.size) * p.avg_price
             upl += (self.last[sym] - p.avg_price) * p.size
@@ -266,9 +267,8 @@ class Engine:
         return upl, pos_im, order_im, pos_mm
 
     def cum_realised(self, uid: int) -> Decimal:
-        return sum(
-            (p.cum_realised_pnl for (owner, _), p in self.positions.items() if owner == uid), ZERO
-        )
+        held = (self.positions.get((uid, sym)) for sym in INSTRUMENTS)
+        return sum((p.cum_realised_pnl for p in held if p is not None), ZERO)
 
     # --- the market clock ---------------------------------------------------------------------
     def advance_to(self, t: int) -> None:

@@ -194,7 +194,8 @@ class TransactionLog:
 
 def dump(obj: Any) -> str:
     """Serialise a record for SQLite; Decimals as strings so nothing is rounded through floats."""
-    return json.dumps(dataclasses.asdict(obj), default=str, separators=(",", ":"))
+    # vars() rather than dataclasses.asdict: records are flat, and asdict deep-copies every field.
+    return json.dumps(vars(obj), default=str, separators=(",", ":"))
 
 
 def load(cls: type[T], text: str) -> T:
