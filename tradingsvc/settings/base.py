@@ -35,6 +35,12 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "django_celery_beat",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "axes",
+    "django_otp",
     # Project apps.
     "accounts",
     "ops",
@@ -53,8 +59,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.RequireClientTwoFactorMiddleware",
+    "accounts.middleware.CurrentMembershipMiddleware",
+    # Last, so that a lockout answer is given after authentication was attempted.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tradingsvc.urls"
@@ -114,6 +127,12 @@ vars().update(redis_backed_settings(REDIS_URL, "tradingsvc"))
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # axes first: a locked-out account or address is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -123,9 +142,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "client_home"
+LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a hard one.
+
+# Client login: django-allauth, email and password, invitation-only signup (the adapter closes
+# open signup), TOTP with recovery codes enforced by accounts.middleware before any data.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT_SECONDS", default=300)
+ACCOUNT_RATE_LIMITS = {
+    # Per-IP limit on login attempts, on top of axes' per-account lockout.
+    "login": "20/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+}
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "tradingsvc"
+USERSESSIONS_TRACK_ACTIVITY = True
+
+# Lockout after repeated failures; the operator unlocks from admin (accounts user action).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = None  # locked until the operator unlocks
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.auth.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.adapters.axes_username"
+AXES_ENABLE_ADMIN = True
+# Lockout is per account (an attacker rotating addresses still hits the account's limit); the
+# per-address limit is allauth's "login" rate limit, applied to the admin login too
+# (accounts.ratelimits). Locking whole addresses would shut out clients behind a shared NAT.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# The public address of the site, for links in emails sent outside a request (tasks).
+SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
+INVITATION_TTL_DAYS: int = env.int("INVITATION_TTL_DAYS", default=7)
+OTP_TOTP_ISSUER = "tradingsvc operator"
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -226,3 +286,81 @@ if SENTRY_DSN:
     init_sentry(
         dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE
     )
+
+# --- exchange gateway ---
+# Where each environment's REST and WebSocket traffic goes (exchange/bybit_client.py, streams).
+# The simulator is the local Bybit v5 (exchange/simulator), REST and WS on one port.
+EXCHANGE_SIMULATOR_HOST: str = env("EXCHANGE_SIMULATOR_HOST", default="127.0.0.1")
+EXCHANGE_SIMULATOR_PORT: int = env.int("EXCHANGE_SIMULATOR_PORT", default=8765)
+EXCHANGE_REST_URLS: dict[str, str] = {
+    "mainnet": "https://api.bybit.com",
+    "testnet": "https://api-testnet.bybit.com",
+    "demo": "https://api-demo.bybit.com",
+    "simulator": f"http://{EXCHANGE_SIMULATOR_HOST}:{EXCHANGE_SIMULATOR_PORT}",
+}
+# Demo trading has private streams only; its public data is mainnet's (docs/v5/demo).
+EXCHANGE_WS_URLS: dict[str, dict[str, str]] = {
+    "mainnet": {"public": "wss://stream.bybit.com", "private": "wss://stream.bybit.com"},
+    "testnet": {
+        "public": "wss://stream-testnet.bybit.com",
+        "private": "wss://stream-testnet.bybit.com",
+    },
+    "demo": {"public": "wss://stream.bybit.com", "private": "wss://stream-demo.bybit.com"},
+    "simulator": {
+        "public": f"ws://{EXCHANGE_SIMULATOR_HOST}:{EXCHANGE_SIMULATOR_PORT}",
+        "private": f"ws://{EXCHANGE_SIMULATOR_HOST}:{EXCHANGE_SIMULATOR_PORT}",
+    },
+}
+EXCHANGE_HTTP_TIMEOUT_SECONDS: float = env.float("EXCHANGE_HTTP_TIMEOUT_SECONDS", default=10.0)
+EXCHANGE_RECV_WINDOW_MS: int = env.int("EXCHANGE_RECV_WINDOW_MS", default=5000)
+EXCHANGE_CLOCK_TTL_SECONDS: float = env.float("EXCHANGE_CLOCK_TTL_SECONDS", default=300.0)
+EXCHANGE_READ_ATTEMPTS: int = env.int("EXCHANGE_READ_ATTEMPTS", default=3)
+# Shared limiter budgets (exchange/limiter.py). Per-UID limits per second, Bybit's published
+# defaults (docs/v5/rate-limit, linear); X-Bapi-Limit overrides them once Bybit tells us more.
+EXCHANGE_UID_LIMITS: dict[str, int] = {
+    "/v5/order/create": 10,
+    "/v5/order/amend": 10,
+    "/v5/order/cancel": 10,
+    "/v5/order/cancel-all": 10,
+    "/v5/order/realtime": 50,
+    "/v5/order/history": 50,
+    "/v5/execution/list": 50,
+    "/v5/position/list": 50,
+    "/v5/position/closed-pnl": 50,
+    "/v5/position/set-leverage": 10,
+    "/v5/position/trading-stop": 10,
+    "/v5/account/wallet-balance": 50,
+    "/v5/account/transaction-log": 25,
+    "/v5/user/query-api": 10,
+}
+EXCHANGE_DEFAULT_UID_LIMIT: int = 10
+# 600 requests per 5 s per IP for every tenant together; keep a little headroom.
+EXCHANGE_IP_BUDGET: int = env.int("EXCHANGE_IP_BUDGET", default=550)
+EXCHANGE_IP_WINDOW_MS: int = env.int("EXCHANGE_IP_WINDOW_MS", default=5000)
+EXCHANGE_LIMIT_MARGIN_MS: int = env.int("EXCHANGE_LIMIT_MARGIN_MS", default=100)
+EXCHANGE_IP_BAN_SECONDS: float = env.float("EXCHANGE_IP_BAN_SECONDS", default=600.0)
+EXCHANGE_LIMIT_MAX_WAIT_SECONDS: float = env.float("EXCHANGE_LIMIT_MAX_WAIT_SECONDS", default=30.0)
+# Hosts behind one NAT share a budget: give them the same name; hosts with their own IP, their own.
+EXCHANGE_EGRESS_NAME: str = env("EXCHANGE_EGRESS_NAME", default="default")
+# Candles: how many to backfill on first use, and how far back each run looks for gaps.
+EXCHANGE_CANDLE_BACKFILL: int = env.int("EXCHANGE_CANDLE_BACKFILL", default=1000)
+EXCHANGE_CANDLE_REPAIR_WINDOW: int = env.int("EXCHANGE_CANDLE_REPAIR_WINDOW", default=1000)
+EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float("EXCHANGE_INSTRUMENTS_TTL_SECONDS", default=3600.0)
+# Streams (exchange/streams): where received events go. Dotted paths of callables; the engine
+# (issue 7) adds its own. Each gets one typed event (exchange.streams.events).
+EXCHANGE_STREAM_HANDLERS: list[str] = []
+EXCHANGE_STREAM_PING_SECONDS: float = 20.0
+EXCHANGE_STREAM_ASSIGNMENT_SECONDS: float = env.float("EXCHANGE_STREAM_ASSIGNMENT_SECONDS", 15.0)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "exchange-sync-candles": {
+            "task": "exchange.sync_candles",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+        "exchange-refresh-instruments": {
+            "task": "exchange.refresh_instruments",
+            "schedule": 60 * 60.0,
+        },
+    }
+)
