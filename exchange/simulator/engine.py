@@ -150,7 +150,8 @@ class Engine:
     def create_account(
         self, usdt: Decimal, read_only: bool, withdraw: bool
     ) -> tuple[Account, ApiKey]:
-        uid = max(self.accounts, default=FIRST_UID - 1) + 1
+        self.store.flush()
+        uid = max(max(self.accounts, default=FIRST_UID - 1), self.store.max_uid()) + 1
         now = self.clock.now()
         account = Account(uid=uid, wallet_balance=ZERO, created_ms=now, updated_ms=now)
         self.accounts[uid] = account

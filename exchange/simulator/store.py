@@ -93,6 +93,11 @@ class Store:
             return None
         return key, models.load(models.Account, acc[0])
 
+    def max_uid(self) -> int:
+        """Highest account uid on disk (the ``account`` command may have added one meanwhile)."""
+        row = self.db.execute("SELECT MAX(uid) FROM accounts").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
     def reset(self) -> None:
         """Forget everything: accounts, orders, the clock position."""
         self.db.execute("BEGIN IMMEDIATE")
