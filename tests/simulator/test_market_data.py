@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -40,7 +41,7 @@ def test_segments_over_many_minutes_are_continuous(md: MarketData) -> None:
     t = REPLAY_START_HIST + 7 * MINUTE + 1234
     legs = md.segments("ETHUSDT", t, t + 30 * MINUTE)
     assert legs[0].t0 >= t and legs[-1].t1 <= t + 30 * MINUTE
-    for a, b in zip(legs, legs[1:], strict=False):
+    for a, b in itertools.pairwise(legs):
         assert a.t1 <= b.t0 and a.p1 == b.p0 and a.p0 != a.p1
     assert legs[-1].p1 == md.price_at("ETHUSDT", t + 30 * MINUTE)
 
