@@ -1,5 +1,14 @@
 """Exchange models, one module per concern: connections (keys), market data, streams."""
 
 from exchange.models.connection import ExchangeConnection, ExchangeEnvironment
+from exchange.models.market import Candle, MarketDataSubscription
+from exchange.models.streams import Execution, StreamShard
 
-__all__ = ["ExchangeConnection", "ExchangeEnvironment"]
+__all__ = [
+    "Candle",
+    "ExchangeConnection",
+    "ExchangeEnvironment",
+    "Execution",
+    "MarketDataSubscription",
+    "StreamShard",
+]

@@ -345,7 +345,13 @@ EXCHANGE_EGRESS_NAME: str = env("EXCHANGE_EGRESS_NAME", default="default")
 # Candles: how many to backfill on first use, and how far back each run looks for gaps.
 EXCHANGE_CANDLE_BACKFILL: int = env.int("EXCHANGE_CANDLE_BACKFILL", default=1000)
 EXCHANGE_CANDLE_REPAIR_WINDOW: int = env.int("EXCHANGE_CANDLE_REPAIR_WINDOW", default=1000)
-EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float("EXCHANGE_INSTRUMENTS_TTL_SECONDS", default=3600.0)
+# Which environment candles and public streams come from (production: mainnet's real market).
+EXCHANGE_MARKET_DATA_ENVIRONMENT: str = env("EXCHANGE_MARKET_DATA_ENVIRONMENT", default="mainnet")
+# Pairs kept even when no bot uses them, e.g. [("BTCUSDT", "1")].
+EXCHANGE_MARKET_DATA_ALWAYS: list[tuple[str, str]] = []
+EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float(
+    "EXCHANGE_INSTRUMENTS_TTL_SECONDS", default=3600.0
+)
 # Streams (exchange/streams): where received events go. Dotted paths of callables; the engine
 # (issue 7) adds its own. Each gets one typed event (exchange.streams.events).
 EXCHANGE_STREAM_HANDLERS: list[str] = []

@@ -1,0 +1,74 @@
+"""Candle sync: one fetch per pair in use however many bots share it; backfill; gap repair."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from exchange.gateway import ExchangeGateway
+from exchange.models import Candle
+from exchange.services.candles import candles_sync
+from exchange.services.market_data import market_data_subscribe, market_data_unsubscribe
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    """Counts /v5/market/kline requests per (symbol, interval)."""
+    calls: Counter[tuple[str, str]] = Counter()
+    original = ExchangeGateway.klines
+
+    def klines(self: ExchangeGateway, symbol: str, interval: str, **kw: Any) -> Any:
+        calls[(symbol, interval)] += 1
+        return original(self, symbol, interval, **kw)
+
+    monkeypatch.setattr(ExchangeGateway, "klines", klines)
+    return calls
+
+
+def test_one_fetch_per_pair_backfill_and_gap_repair(
+    sim: Any, settings: Any, counting: Counter[tuple[str, str]]
+) -> None:
+    """Five bots on two pairs: the first run backfills each pair, later runs fetch each pair
+    exactly once; three deleted candles in the middle are fetched back by the next run."""
+    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
+    settings.EXCHANGE_CANDLE_BACKFILL = 300
+    for bot in (1, 2, 3):
+        market_data_subscribe(symbol="BTCUSDT", interval="1", consumer=f"bot:{bot}")
+    for bot in (4, 5):
+        market_data_subscribe(symbol="ETHUSDT", interval="5", consumer=f"bot:{bot}")
+
+    candles_sync()
+    btc = Candle.objects.filter(symbol="BTCUSDT", interval="1")
+    assert btc.count() >= 300
+    assert Candle.objects.filter(symbol="ETHUSDT", interval="5").count() >= 300
+    starts = list(btc.order_by("start").values_list("start", flat=True))
+    assert all(b - a == timedelta(minutes=1) for a, b in itertools.pairwise(starts))
+
+    counting.clear()
+    sim.advance(minutes=7)
+    candles_sync()
+    assert counting == {("BTCUSDT", "1"): 1, ("ETHUSDT", "5"): 1}
+    assert btc.order_by("-start").first().start >= starts[-1] + timedelta(minutes=6)  # type: ignore[union-attr]
+
+    # A gap: three candles lost in the middle (e.g. an outage that outlived the head page).
+    middle = starts[100:103]
+    before = {c.start: c.close for c in btc.filter(start__in=middle)}
+    btc.filter(start__in=middle).delete()
+    counting.clear()
+    candles_sync()
+    assert counting[("BTCUSDT", "1")] == 2  # the head, and one range for the gap
+    assert counting[("ETHUSDT", "5")] == 1
+    assert {c.start: c.close for c in btc.filter(start__in=middle)} == before
+
+    # Unsubscribed pairs are no longer fetched.
+    market_data_unsubscribe(consumer="bot:4")
+    market_data_unsubscribe(consumer="bot:5")
+    counting.clear()
+    candles_sync()
+    assert set(counting) == {("BTCUSDT", "1")}
