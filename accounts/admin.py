@@ -1,15 +1,34 @@
-"""Admin for users (email as login)."""
+"""Operator admin for users, tenants, invitations, the audit trail and admin 2FA devices.
 
-from django.contrib import admin
+Actions call services, so admin changes follow the same rules (and audit) as the web app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import AuditEvent, Invitation, Membership, OperatorTOTPDevice, Tenant, User
+from accounts.services.invitations import (
+    InvitationError,
+    invitation_create_client,
+    invitation_resend,
+    invitation_revoke,
+)
+from accounts.services.operator_otp import operator_totp_enrol
+from accounts.services.tenants import tenant_disable, tenant_enable, user_unlock
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     ordering = ("email",)
-    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "last_login")
+    list_display = ("email", "is_staff", "is_active", "last_login", "date_joined")
+    list_filter = ("is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -21,3 +40,143 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = ["unlock", "enrol_operator_totp"]
+
+    @admin.action(description="Unlock after failed sign-ins")
+    def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            user_unlock(user=user, by=request.user, request=request)  # type: ignore[arg-type]
+        self.message_user(request, f"Unlocked {queryset.count()} account(s).")
+
+    @admin.action(description="Enrol in admin two-factor (shows the secret once)")
+    def enrol_operator_totp(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.filter(is_staff=True):
+            enrolment = operator_totp_enrol(user=user, actor=request.user)  # type: ignore[arg-type]
+            self.message_user(
+                request,
+                f"{user.email}: add this key to an authenticator app now (it is not shown again): "
+                f"{enrolment.base32_secret}",
+                messages.WARNING,
+            )
+
+
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "status", "created_at", "anonymised_at")
+    list_filter = ("status",)
+    search_fields = ("name", "id")
+    readonly_fields = ("id", "created_at", "anonymised_at")
+    inlines = [MembershipInline]
+    actions = ["disable", "enable"]
+
+    @admin.action(description="Disable (stops logins into it and trading)")
+    def disable(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            tenant_disable(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
+
+    @admin.action(description="Enable again")
+    def enable(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            tenant_enable(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
+
+
+class InviteClientForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Inviting a client creates their tenant; they become its owner."""
+
+    tenant_name = forms.CharField(
+        max_length=200, help_text="The client's account name, e.g. their company."
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["email"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("email", "tenant", "role", "status", "expires_at", "sent_count", "invited_by")
+    list_filter = ("role",)
+    search_fields = ("email", "tenant__name")
+    actions = ["resend", "revoke"]
+    readonly_fields = (
+        "tenant", "email", "role", "expires_at", "invited_by", "accepted_at", "accepted_by",
+        "revoked_at", "sent_count", "last_sent_at", "created_at",
+    )  # fmt: skip
+    exclude = ("token_hash",)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = InviteClientForm
+            kwargs["fields"] = ["tenant_name", "email"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        if change:
+            return
+        issued = invitation_create_client(
+            tenant_name=form.cleaned_data["tenant_name"],
+            email=form.cleaned_data["email"],
+            invited_by=request.user,  # type: ignore[arg-type]
+            request=request,
+        )
+        obj.pk = issued.invitation.pk
+        self.message_user(request, f"Invitation emailed to {issued.invitation.email}.")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.action(description="Resend (new link, new expiry)")
+    def resend(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        for invitation in queryset:
+            try:
+                invitation_resend(invitation=invitation, by=request.user, request=request)  # type: ignore[arg-type]
+            except InvitationError as exc:
+                self.message_user(request, f"{invitation.email}: {exc}", messages.ERROR)
+
+    @admin.action(description="Revoke")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        for invitation in queryset:
+            try:
+                invitation_revoke(invitation=invitation, by=request.user, request=request)  # type: ignore[arg-type]
+            except InvitationError as exc:
+                self.message_user(request, f"{invitation.email}: {exc}", messages.ERROR)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: the trail is append-only for everyone, operators included."""
+
+    list_display = ("at", "action", "actor_email", "is_staff_action", "tenant", "target_repr", "ip")
+    list_filter = ("action", "is_staff_action", "tenant")
+    search_fields = ("action", "actor_email", "target_repr", "target_id", "tenant__name")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OperatorTOTPDevice)
+class OperatorTOTPDeviceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("user", "name", "confirmed", "last_used_at")
+    fields = ("user", "name", "confirmed", "last_used_at", "throttling_failure_count")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # enrol through the user action, which shows the secret once

@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = [
     "tests.fixtures.celery_worker",
     "tests.fixtures.browser",
+    "tests.fixtures.simulator",
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import factory
 
 from accounts.models import User
@@ -26,3 +28,44 @@ class UserFactory(factory.django.DjangoModelFactory):
 class StaffUserFactory(UserFactory):
     is_staff = True
     is_superuser = True
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Tenant"
+
+    name = factory.declarations.Sequence(lambda n: f"Tenant {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Membership"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    user = factory.declarations.SubFactory(UserFactory)
+    role = "owner"
+
+
+def client_with_2fa(role: str = "owner", tenant=None, email: str | None = None):
+    """A tenant member who has enrolled TOTP (as every client must before seeing data)."""
+    from accounts.mfa import client_totp_activate
+
+    kwargs = {"email": email} if email else {}
+    user = cast("User", UserFactory(**kwargs))
+    membership = MembershipFactory(user=user, role=role, **({"tenant": tenant} if tenant else {}))
+    client_totp_activate(user)
+    return membership
+
+
+def operator_with_otp(email: str = "operator@example.test"):
+    """A staff user with an admin TOTP device; returns (user, base32 secret)."""
+    from accounts.services.operator_otp import operator_totp_enrol
+
+    user = cast("User", StaffUserFactory(email=email))
+    return user, operator_totp_enrol(user=user).base32_secret
+
+
+def totp_now(base32_secret: str) -> str:
+    from accounts.mfa import totp_code_for_secret
+
+    return totp_code_for_secret(base32_secret)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import TEST_PASSWORD, StaffUserFactory
+from tests.factories import TEST_PASSWORD, operator_with_otp, totp_now
 from tests.fixtures.browser import screenshot
 
 pytestmark = pytest.mark.browser
@@ -22,11 +22,12 @@ def test_browser_loads_the_home_page_and_finds_its_heading(live_server, page):
 
 
 def test_operator_logs_into_admin_in_the_browser(live_server, page):
-    """A staff user signs in through the admin login form and reaches the index."""
-    operator = StaffUserFactory(email="ops@example.test")
+    """A staff user signs in through the admin login form with a TOTP code and reaches the index."""
+    operator, secret = operator_with_otp("ops@example.test")
     page.goto(live_server.url + "/admin/login/")
     page.fill("#id_username", operator.email)
     page.fill("#id_password", TEST_PASSWORD)
+    page.fill("#id_otp_token", totp_now(secret))
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")
     assert page.locator("#site-name").is_visible()

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from accounts.mfa import totp_code_for_secret
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
@@ -71,6 +73,7 @@ def test_demo_serves_pages_admin_accepts_printed_login_and_ctrl_c_leaves_no_proc
         output = out_path.read_text()
         email = re.search(r"email:\s+(\S+)", output)[1]
         password = re.search(r"password:\s+(\S+)", output)[1]
+        totp_secret = re.search(r"TOTP secret:\s+(\S+)", output)[1]
         base = f"http://127.0.0.1:{web_port}"
 
         assert requests.get(base + "/", timeout=10).status_code == 200
@@ -89,6 +92,7 @@ def test_demo_serves_pages_admin_accepts_printed_login_and_ctrl_c_leaves_no_proc
             data={
                 "username": email,
                 "password": password,
+                "otp_token": totp_code_for_secret(totp_secret),
                 "csrfmiddlewaretoken": session.cookies["csrftoken"],
                 "next": "/admin/",
             },

@@ -45,8 +45,8 @@ _SECRET_KEY_PARTS = (
     "private_key",
     "data_key",
     "dsn",
-    "otp",
-    "totp",
+    "otp_token",
+    "totp_secret",
     "recovery_code",
     "ciphertext",
 )

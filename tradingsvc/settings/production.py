@@ -7,7 +7,7 @@ It refuses to start without its secrets: a missing ``DJANGO_SECRET_KEY``, ``DATA
 from django.core.exceptions import ImproperlyConfigured
 
 from tradingsvc.settings.base import *  # noqa: F403
-from tradingsvc.settings.base import env, redis_backed_settings
+from tradingsvc.settings.base import SILENCED_SYSTEM_CHECKS, env, redis_backed_settings
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -41,7 +41,10 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 # Preloading is hard to undo, so it is the operator's explicit choice; not warned about when off.
-SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SILENCED_SYSTEM_CHECKS = [
+    *SILENCED_SYSTEM_CHECKS,
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

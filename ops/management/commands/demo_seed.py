@@ -1,4 +1,5 @@
-"""Loads the demo's data: an operator login (printed) and, as later issues land, demo tenants and bots."""
+"""Loads the demo's data: an operator login with its admin second factor (printed) and, as later
+issues land, demo tenants and bots."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
+from accounts.services.operator_otp import operator_totp_enrol
 
 DEMO_OPERATOR_EMAIL = "operator@demo.local"
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo operator (a new password each run) and print the login."
+    help = (
+        "Create or refresh the demo operator (new password and TOTP key each run); print the login."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = secrets.token_urlsafe(12)
@@ -23,15 +27,19 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = user.is_active = True
         user.set_password(password)
         user.save()
+        enrolment = operator_totp_enrol(user=user)
         self.stdout.write(
             "\n".join(
                 [
                     "",
-                    "=" * 64,
+                    "=" * 72,
                     "  Operator login (Django admin): http://127.0.0.1:8000/admin/",
-                    f"    email:    {DEMO_OPERATOR_EMAIL}",
-                    f"    password: {password}",
-                    "=" * 64,
+                    f"    email:       {DEMO_OPERATOR_EMAIL}",
+                    f"    password:    {password}",
+                    f"    TOTP secret: {enrolment.base32_secret}   (add it to an authenticator app)",
+                    "    or get the current 6-digit code with:",
+                    f"      .venv/bin/python manage.py demo_totp {DEMO_OPERATOR_EMAIL}",
+                    "=" * 72,
                     "",
                 ]
             )

@@ -1,53 +1,25 @@
-"""Users (email login), tenants (one per client account) and memberships with a role."""
+"""Tenants (one per client account) and memberships with a role."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
-
-class UserManager(BaseUserManager["User"]):
-    """Creates users keyed by a normalised email address."""
-
-    use_in_migrations = True
-
-    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
-        if not email:
-            raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
-        user.set_password(password)
-        user.save(using=self._db)
-        return user
-
-    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
-        extra.setdefault("is_staff", False)
-        extra.setdefault("is_superuser", False)
-        return self._create_user(email, password, **extra)
-
-    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
-        extra.setdefault("is_staff", True)
-        extra.setdefault("is_superuser", True)
-        if not (extra["is_staff"] and extra["is_superuser"]):
-            raise ValueError("A superuser must have is_staff and is_superuser set.")
-        return self._create_user(email, password, **extra)
+from accounts.models.users import User
 
 
-class User(AbstractUser):
-    """A person who logs in: a client (tenant member) or operator staff (``is_staff``)."""
+class TenantOwnedQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    """The one scoping mechanism for tenant-owned rows: every client-facing read starts here.
 
-    username = None  # type: ignore[assignment]
-    email = models.EmailField("email address", unique=True)
+    Tenant-owned models use ``objects = TenantOwnedQuerySet.as_manager()`` (with a ``tenant``
+    foreign key), and views, forms, API and admin lists reach them only through
+    ``for_tenant(membership.tenant)`` (see ``accounts.selectors``), so another tenant's row is
+    simply not found: a 404, never a 403 that would confirm it exists.
+    """
 
-    USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: ClassVar[list[str]] = []
-
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
-
-    def __str__(self) -> str:
-        return self.email
+    def for_tenant(self, tenant: Tenant) -> TenantOwnedQuerySet:
+        return self.filter(tenant=tenant)
 
 
 class Tenant(models.Model):

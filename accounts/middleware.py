@@ -1,0 +1,63 @@
+"""Per-request account rules: two-factor before any data, and the membership the request acts through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from allauth.mfa.models import Authenticator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+# Paths a signed-in user without a second factor may still reach: login/logout/2FA setup itself,
+# invitation links, static files, health checks, and the admin (django-otp guards it separately).
+TWO_FACTOR_EXEMPT_PREFIXES = ("/accounts/", "/invite/", "/static/", "/healthz", "/admin/", "/i18n/")
+MEMBERSHIP_SESSION_KEY = "tenant_id"
+
+
+def user_has_second_factor(user: object) -> bool:
+    return bool(
+        Authenticator.objects.filter(
+            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        ).exists()
+    )
+
+
+class RequireClientTwoFactorMiddleware:
+    """allauth does not force enrolment; this does, before a client sees any data."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(TWO_FACTOR_EXEMPT_PREFIXES)
+            and request.path != "/"
+            and not user_has_second_factor(user)
+        ):
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+class CurrentMembershipMiddleware:
+    """Sets ``request.membership``: the user's membership in the tenant chosen in the session."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None  # type: ignore[attr-defined]
+        if request.user.is_authenticated:
+            from accounts.selectors import memberships_for_user
+
+            memberships = list(memberships_for_user(request.user))
+            chosen = request.session.get(MEMBERSHIP_SESSION_KEY)
+            current = next((m for m in memberships if str(m.tenant_id) == chosen), None)
+            current = current or (memberships[0] if memberships else None)
+            request.membership = current  # type: ignore[attr-defined]
+            if current is not None:
+                import structlog
+
+                structlog.contextvars.bind_contextvars(tenant_id=str(current.tenant_id))
+        return self.get_response(request)

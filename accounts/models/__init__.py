@@ -1,0 +1,18 @@
+"""Accounts models, one module per concern."""
+
+from accounts.models.audit import AuditEvent
+from accounts.models.invitations import Invitation
+from accounts.models.operator_otp import OperatorTOTPDevice
+from accounts.models.tenants import Membership, Tenant, TenantOwnedQuerySet
+from accounts.models.users import User, UserManager
+
+__all__ = [
+    "AuditEvent",
+    "Invitation",
+    "Membership",
+    "OperatorTOTPDevice",
+    "Tenant",
+    "TenantOwnedQuerySet",
+    "User",
+    "UserManager",
+]

@@ -1,0 +1,1 @@
+"""Writes and side effects of the accounts app, one module per concern."""

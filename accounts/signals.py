@@ -1,0 +1,96 @@
+"""Audit events for authentication and admin actions, from Django's and allauth's signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account import signals as account_signals
+from allauth.mfa import signals as mfa_signals
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import signals as auth_signals
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from accounts.models import Membership, Tenant, User
+from accounts.services.audit import audit_record
+
+
+def _tenant_of(user: User | None) -> Tenant | None:
+    if user is None or not user.pk:
+        return None
+    membership = Membership.objects.filter(user=user).select_related("tenant").first()
+    return membership.tenant if membership else None
+
+
+@receiver(auth_signals.user_logged_in)
+def audit_login(sender: Any, request: HttpRequest, user: User, **_: Any) -> None:
+    audit_record(action="auth.login", actor=user, tenant=_tenant_of(user), request=request)
+
+
+@receiver(auth_signals.user_logged_out)
+def audit_logout(sender: Any, request: HttpRequest, user: User | None, **_: Any) -> None:
+    if user is not None:
+        audit_record(action="auth.logout", actor=user, tenant=_tenant_of(user), request=request)
+
+
+@receiver(auth_signals.user_login_failed)
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
+) -> None:
+    # Django already masks the password in ``credentials``; only the attempted login is kept.
+    attempted = str(
+        credentials.get("email") or credentials.get("username") or credentials.get("login") or ""
+    )
+    user = User.objects.filter(email__iexact=attempted).first() if attempted else None
+    audit_record(
+        action="auth.login_failed", actor=None, actor_email=attempted[:254], tenant=_tenant_of(user),
+        target=user, request=request,
+    )  # fmt: skip
+
+
+@receiver(account_signals.password_changed)
+@receiver(account_signals.password_reset)
+def audit_password(sender: Any, request: HttpRequest, user: User, **_: Any) -> None:
+    audit_record(
+        action="auth.password_changed", actor=user, tenant=_tenant_of(user), request=request
+    )
+
+
+@receiver(mfa_signals.authenticator_added)
+@receiver(mfa_signals.authenticator_removed)
+@receiver(mfa_signals.authenticator_reset)
+def audit_mfa(
+    sender: Any, request: HttpRequest, user: User, authenticator: Any, **kwargs: Any
+) -> None:
+    signal = kwargs.get("signal")
+    verb = {
+        mfa_signals.authenticator_added: "added",
+        mfa_signals.authenticator_removed: "removed",
+        mfa_signals.authenticator_reset: "reset",
+    }.get(signal, "changed")
+    audit_record(
+        action=f"mfa.{authenticator.type}_{verb}",
+        actor=user,
+        tenant=_tenant_of(user),
+        request=request,
+    )
+
+
+@receiver(post_save, sender=LogEntry)
+def audit_admin_action(sender: Any, instance: LogEntry, created: bool, **_: Any) -> None:
+    """Every change made through the admin also lands in the audit trail."""
+    if not created:
+        return
+    verb = {1: "added", 2: "changed", 3: "deleted"}.get(instance.action_flag, "acted")
+    content_type = instance.content_type
+    audit_record(
+        action=f"admin.{verb}",
+        actor=instance.user,
+        after={
+            "model": f"{content_type.app_label}.{content_type.model}" if content_type else "",
+            "object_id": instance.object_id or "",
+            "object": instance.object_repr,
+            "change": instance.get_change_message(),
+        },
+    )

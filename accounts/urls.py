@@ -1,0 +1,25 @@
+"""Client account URLs (``/app/...``) and invitation links (``/invite/<token>/``)."""
+
+from django.urls import path
+
+from accounts.views import client, invitations
+
+urlpatterns = [
+    path("invite/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
+    path("app/", client.client_home, name="client_home"),
+    path("app/keys/", client.client_keys, name="client_keys"),
+    path("app/team/", client.client_team, name="client_team"),
+    path("app/team/invite/", client.client_team_invite, name="client_team_invite"),
+    path(
+        "app/team/invitations/<int:pk>/revoke/",
+        client.client_invitation_revoke,
+        name="client_invitation_revoke",
+    ),
+    path(
+        "app/team/invitations/<int:pk>/resend/",
+        client.client_invitation_resend,
+        name="client_invitation_resend",
+    ),
+    path("app/activity/", client.client_audit, name="client_audit"),
+    path("app/security/", client.client_security, name="client_security"),
+]

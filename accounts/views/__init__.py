@@ -1,0 +1,1 @@
+"""Client-facing account views, one module per page family."""

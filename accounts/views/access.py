@@ -1,0 +1,49 @@
+"""Access helpers every client view uses: a membership is required, writes need the owner role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import Membership, User
+from accounts.selectors import request_membership
+
+View = Callable[..., HttpResponse]
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, for views behind ``membership_required`` (always signed in)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.")
+    return user
+
+
+def membership_required(view: View) -> View:
+    """Signed in (2FA is enforced by middleware) and a member of an active tenant; else 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request_membership(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def owner_required(view: View) -> View:
+    """Changes are the owner's: a viewer gets 403 on every write, checked on the server."""
+
+    @membership_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request_membership(request).role != Membership.Role.OWNER:
+            raise PermissionDenied("Viewers can see everything but change nothing.")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,15 @@
+"""Authentication edge cases: the lockout page shown by axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def lockout_response(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """After too many failed sign-ins the account is locked until the operator unlocks it."""
+    return render(request, "accounts/locked_out.html", status=403)
