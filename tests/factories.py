@@ -23,6 +23,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _after_postgeneration(cls, instance, create, results=None):
         if create:
             instance.save()
+            # Invited users' addresses are verified by the invitation link itself.
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.get_or_create(
+                user=instance, email=instance.email, defaults={"primary": True, "verified": True}
+            )
 
 
 class StaffUserFactory(UserFactory):

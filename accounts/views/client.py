@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import ViewerInviteForm
 from accounts.models import Invitation
@@ -29,6 +29,7 @@ from accounts.views.access import membership_required, owner_required, signed_in
 from exchange.models import ExchangeConnection
 
 
+@require_GET
 @membership_required
 def client_home(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
@@ -44,6 +45,7 @@ def client_home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", context)
 
 
+@require_GET
 @membership_required
 def client_team(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
@@ -114,6 +116,7 @@ def client_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("client_team")
 
 
+@require_GET
 @membership_required
 def client_audit(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
@@ -127,11 +130,13 @@ def client_audit(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 @membership_required
 def client_security(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/security.html", {"membership": request_membership(request)})
 
 
+@require_GET
 @membership_required
 def client_keys(request: HttpRequest) -> HttpResponse:
     """The tenant's exchange keys: last four characters, permissions, validation state; never a secret."""

@@ -1,0 +1,148 @@
+"""Walks every client URL in the URL conf: another tenant gets 404, a viewer gets 403 on writes.
+
+Client pages live under ``/app/``. URLs are enumerated from the resolver, so a URL added later
+joins the walk by itself; one that takes parameters must say how to fill them in
+``OBJECT_KWARGS`` below, or this test fails and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Invitation, Membership
+from accounts.services.invitations import invitation_create_viewer
+from exchange.models import ExchangeConnection
+from tests.factories import client_with_2fa
+
+pytestmark = pytest.mark.django_db
+CLIENT_PREFIX = "app/"
+
+
+@dataclass
+class World:
+    """Tenant A (owner, viewer, an object of each kind) and tenant B (an owner)."""
+
+    owner_a: Membership
+    viewer_a: Membership
+    owner_b: Membership
+    invitation_a: Invitation
+    connection_a: ExchangeConnection
+
+
+# How to fill each parameterised client URL with tenant A's objects.
+OBJECT_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
+    "client_invitation_revoke": lambda w: {"pk": w.invitation_a.pk},
+    "client_invitation_resend": lambda w: {"pk": w.invitation_a.pk},
+}
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry
+
+
+def client_urls() -> list[tuple[str, URLPattern]]:
+    return [
+        (route, p)
+        for route, p in _walk(get_resolver().url_patterns)
+        if route.startswith(CLIENT_PREFIX)
+    ]
+
+
+@pytest.fixture
+def world() -> World:
+    owner_a = client_with_2fa("owner")
+    viewer_a = client_with_2fa("viewer", tenant=owner_a.tenant)
+    owner_b = client_with_2fa("owner")
+    invitation_a = invitation_create_viewer(
+        tenant=owner_a.tenant, email="pending@example.test", invited_by=owner_a.user
+    ).invitation
+    connection_a = ExchangeConnection.objects.create(
+        tenant=owner_a.tenant, environment="simulator", api_key_last4="AAAA"
+    )
+    return World(owner_a, viewer_a, owner_b, invitation_a, connection_a)
+
+
+def _url(world: World, pattern: URLPattern) -> str:
+    assert pattern.name, f"client URL {pattern.pattern} needs a name"
+    if pattern.pattern.converters:
+        assert pattern.name in OBJECT_KWARGS, (
+            f"{pattern.name} takes parameters: add it to OBJECT_KWARGS in {__file__} "
+            "so the tenant-isolation walk covers it"
+        )
+        return reverse(pattern.name, kwargs=OBJECT_KWARGS[pattern.name](world))
+    return reverse(pattern.name)
+
+
+def _client_for(membership: Membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+def test_walk_covers_the_client_urls():
+    names = {p.name for _, p in client_urls()}
+    assert {"client_home", "client_team", "client_invitation_revoke"} <= names
+
+
+def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(world):
+    outsider = _client_for(world.owner_b)
+    for route, pattern in client_urls():
+        url = _url(world, pattern)
+        if pattern.pattern.converters:
+            for method in (outsider.get, outsider.post):
+                response = method(url)
+                assert response.status_code in (404, 405), (
+                    f"{method.__name__.upper()} {url} -> {response.status_code}"
+                )
+                if response.status_code == 405:  # GET-only or POST-only: the other method must 404
+                    continue
+        else:
+            response = outsider.get(url)
+            if response.status_code == 405:
+                continue
+            assert response.status_code == 200, f"GET {url} -> {response.status_code}"
+            page = response.content.decode()
+            for marker in (
+                world.owner_a.tenant.name,
+                world.owner_a.user.email,
+                "pending@example.test",
+            ):
+                assert marker not in page, f"{url} shows tenant A's {marker!r} to tenant B"
+
+
+def test_viewer_sees_every_page_and_gets_403_on_every_write(world):
+    viewer = _client_for(world.viewer_a)
+    for route, pattern in client_urls():
+        url = _url(world, pattern)
+        get = viewer.get(url)
+        assert get.status_code in (200, 405), f"viewer GET {url} -> {get.status_code}"
+        post = viewer.post(url, {"email": "someone@example.test"})
+        assert post.status_code in (403, 405), f"viewer POST {url} -> {post.status_code}"
+        if get.status_code == 405:
+            assert post.status_code == 403, f"{url} is a write and must refuse a viewer with 403"
+    world.invitation_a.refresh_from_db()
+    assert world.invitation_a.revoked_at is None
+    assert not Invitation.objects.filter(email="someone@example.test").exists()
+
+
+def test_a_client_gets_no_admin_page_at_all(world):
+    client = _client_for(world.owner_a)
+    urls = [reverse("admin:index")]
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        urls.append(reverse("admin:{}_{}_changelist".format(*info)))
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
