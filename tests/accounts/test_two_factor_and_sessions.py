@@ -63,7 +63,7 @@ def test_operator_device_key_is_sealed_and_admin_needs_the_code():
         "/admin/login/",
         {"username": operator.email, "password": TEST_PASSWORD, "otp_token": "000000"},
     )
-    assert response.status_code == 200 and not client.get("/admin/").status_code == 200
+    assert response.status_code == 200 and client.get("/admin/").status_code != 200
     device.throttle_reset()
     response = client.post(
         "/admin/login/?next=/admin/",

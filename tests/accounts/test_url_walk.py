@@ -98,7 +98,7 @@ def test_walk_covers_the_client_urls():
 
 def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(world):
     outsider = _client_for(world.owner_b)
-    for route, pattern in client_urls():
+    for _route, pattern in client_urls():
         url = _url(world, pattern)
         if pattern.pattern.converters:
             for method in (outsider.get, outsider.post):
@@ -124,7 +124,7 @@ def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(
 
 def test_viewer_sees_every_page_and_gets_403_on_every_write(world):
     viewer = _client_for(world.viewer_a)
-    for route, pattern in client_urls():
+    for _route, pattern in client_urls():
         url = _url(world, pattern)
         get = viewer.get(url)
         assert get.status_code in (200, 405), f"viewer GET {url} -> {get.status_code}"
