@@ -56,6 +56,8 @@ class Engine:
         self.accounts: dict[int, Account] = {a.uid: a for a in store.load_all("accounts")}
         self.keys: dict[str, ApiKey] = {k.api_key: k for k in store.load_all("api_keys")}
         self.orders: dict[str, Order] = {}
+        # Each account's orders in creation order (seq), for history and lookups by id.
+        self.orders_by_uid: dict[int, list[Order]] = defaultdict(list)
         self.link_ids: dict[tuple[int, str], str] = {}
         self.open_orders: dict[int, dict[str, Order]] = defaultdict(dict)
         self.books: dict[str, SymbolBook] = {sym: SymbolBook() for sym in INSTRUMENTS}
@@ -91,6 +93,8 @@ class Engine:
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _index(self, o: Order, rest: bool = True) -> None:
+        if o.order_id not in self.orders:
+            self.orders_by_uid[o.uid].append(o)
         self.orders[o.order_id] = o
         if o.order_link_id:
             self.link_ids[(o.uid, o.order_link_id)] = o.order_id
@@ -113,6 +117,7 @@ class Engine:
         else:
             self.open_orders[o.uid].pop(o.order_id, None)
         self.store.put("orders", o.order_id, o.uid, o.seq, o)
+        self._wallet_dirty.add(o.uid)  # order margin moved: Bybit pushes the wallet too
         self._events.setdefault(o.uid, {}).setdefault("order", {})[o.order_id] = o
 
     def _save_position(self, p: Position) -> None:

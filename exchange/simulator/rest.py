@@ -448,11 +448,7 @@ def order_realtime(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     symbol, base, settle = _order_filter(eng, p)
     order_id, link_id = text(p, "orderId"), text(p, "orderLinkId")
     if order_id or link_id:
-        recent_closed = [
-            o
-            for o in sorted(eng.orders.values(), key=lambda o: -o.seq)
-            if o.uid == uid and not o.is_open
-        ][:500]
+        recent_closed = [o for o in reversed(eng.orders_by_uid[uid]) if not o.is_open][:500]
         pool = list(eng.open_orders[uid].values()) + recent_closed
         rows = [
             o
@@ -485,7 +481,7 @@ def order_history(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     order_id, link_id = text(p, "orderId"), text(p, "orderLinkId")
     status = text(p, "orderStatus")
     rows = []
-    for o in sorted((o for o in eng.orders.values() if o.uid == uid), key=lambda o: -o.seq):
+    for o in reversed(eng.orders_by_uid[uid]):
         if not _matches(o, symbol, base, settle):
             continue
         if (order_id and o.order_id != order_id) or (link_id and o.order_link_id != link_id):

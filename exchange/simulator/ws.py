@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from exchange.simulator.server import Simulator
 
 BOOK_DEPTHS = (1, 50, 200, 500, 1000)
-SUBSCRIBE_REPLY_DELAY = 0.02
+SUBSCRIBE_REPLY_DELAY = 0.02  # seconds; also used for order-entry acks
 PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 TRADE_OPS = {
     "order.create": "/v5/order/create",
@@ -51,6 +51,7 @@ class Conn:
     topics: set[str] = field(default_factory=set)
     req_ids: set[str] = field(default_factory=set)
     kline_sent: dict[str, int] = field(default_factory=dict)
+    last_push: dict[str, Any] = field(default_factory=dict)
     ticker_sent: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -94,6 +95,7 @@ class Hub:
         self.sim = sim
         self.conns: set[Conn] = set()
         self.by_uid: dict[int, set[Conn]] = defaultdict(set)
+        self._pending: set[asyncio.Task[None]] = set()
 
     # --- connection handlers ------------------------------------------------------------------
     async def handle(self, request: web.Request, kind: str) -> web.WebSocketResponse:
@@ -253,7 +255,15 @@ class Hub:
             await conn.send(reply)
             return
         reply = await self.sim.trade_op(conn, op, data)
-        await conn.send(reply)
+        # Like subscribe replies, order-entry acks travel a network-like round trip: pybit registers
+        # the reqId callback only after sending. A task keeps the socket reading meanwhile.
+        task = asyncio.create_task(self._send_later(conn, reply))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _send_later(self, conn: Conn, message: dict[str, Any]) -> None:
+        await asyncio.sleep(SUBSCRIBE_REPLY_DELAY)
+        await conn.send(message)
 
     # --- pushes -------------------------------------------------------------------------------
     async def _initial_public(self, conn: Conn, topic: str) -> None:
@@ -269,7 +279,7 @@ class Hub:
                 {"topic": topic, "type": "snapshot", "data": data, "cs": now // 10, "ts": now}
             )
         elif kind == "orderbook":
-            await self._push_book(conn, topic, int(rest[0]), sym, now)
+            await self._push_book(conn, topic, int(rest[0]), sym, now, initial=True)
 
     async def _push_kline(
         self, conn: Conn, topic: str, interval: str, sym: str, now: int, initial: bool = False
@@ -289,13 +299,22 @@ class Hub:
                 s = s_end
             items.extend(closed)
         c = market.candle(sym, start, end, now)
-        if c is not None:
+        if c is not None and (items or initial or conn.last_push.get(topic) != c):
+            # An unchanged forming candle is not pushed again on every clock tick.
             items.append(kline_item(c, interval, end, False, now))
+            conn.last_push[topic] = c
         conn.kline_sent[topic] = start
         for item in items:
             await conn.send({"topic": topic, "data": [item], "ts": now, "type": "snapshot"})
 
-    async def _push_book(self, conn: Conn, topic: str, depth: int, sym: str, now: int) -> None:
+    async def _push_book(
+        self, conn: Conn, topic: str, depth: int, sym: str, now: int, initial: bool = False
+    ) -> None:
+        # The synthetic book only changes with the price or the minute: skip identical snapshots.
+        state = (self.sim.engine.last[sym], now // 60_000)
+        if not initial and conn.last_push.get(topic) == state:
+            return
+        conn.last_push[topic] = state
         data = self.sim.book(sym, min(depth, 500))
         data.pop("ts")
         cts = data.pop("cts")
