@@ -159,6 +159,13 @@ class RateLimiter:
             # Jitter spreads the queued callers so they do not all wake on the same millisecond.
             time.sleep(wait_ms / 1000 + random.uniform(0, 0.02))  # noqa: S311 - jitter
 
+    def try_acquire_bucket(self, name: str, *, limit: int, window_ms: int) -> int:
+        """Non-blocking: 0 when admitted (and counted), else ms to wait. For async callers
+        (the stream process) that must not sleep in the event loop, e.g. WebSocket connects."""
+        base = f"{self.prefix}:bucket:{name}"
+        keys = [f"{base}:w", f"{base}:b", f"{base}:l"]
+        return int(self._acquire(keys=keys, args=[uuid.uuid4().hex, limit, window_ms]))
+
     # --- what Bybit told us ---------------------------------------------------------------------
     def observe(
         self,

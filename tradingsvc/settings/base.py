@@ -356,6 +356,10 @@ EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float(
 # (issue 7) adds its own. Each gets one typed event (exchange.streams.events).
 EXCHANGE_STREAM_HANDLERS: list[str] = []
 EXCHANGE_STREAM_PING_SECONDS: float = 20.0
+# Bybit allows 500 new WebSocket connections per 5 minutes per IP; keep some headroom.
+EXCHANGE_STREAM_CONNECTS_PER_5MIN: int = env.int("EXCHANGE_STREAM_CONNECTS_PER_5MIN", default=450)
+# How far back the REST catch-up looks for a connection with no stored execution yet.
+EXCHANGE_STREAM_CATCHUP_HOURS: float = env.float("EXCHANGE_STREAM_CATCHUP_HOURS", default=24.0)
 EXCHANGE_STREAM_ASSIGNMENT_SECONDS: float = env.float("EXCHANGE_STREAM_ASSIGNMENT_SECONDS", 15.0)
 CELERY_BEAT_SCHEDULE.update(
     {
