@@ -1,7 +1,7 @@
 """Admin of the exchange app: connections (never a secret), candle coverage, streams, fills.
 
 Every exchange-facing field an operator needs is shown read-only; the sealed key pair is never in a
-form, a list or a page (``exclude`` plus ``get_fields`` below), only ``api_key_last4``.
+form, a list or a page (``exclude``; the test walks both pages), only ``api_key_last4``.
 """
 
 from __future__ import annotations
@@ -58,10 +58,6 @@ class ExchangeConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "created_at",
         "updated_at",
     )
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fields = super().get_fields(request, obj)
-        return [f for f in fields if f not in SEALED_FIELDS]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # keys are added by their tenant, sealed by the key-validation flow
