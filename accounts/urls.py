@@ -8,6 +8,10 @@ urlpatterns = [
     path("invite/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
     path("app/", client.client_home, name="client_home"),
     path("app/keys/", client.client_keys, name="client_keys"),
+    path("app/keys/connect/", client.client_key_connect, name="client_key_connect"),
+    path("app/keys/<int:pk>/validate/", client.client_key_validate, name="client_key_validate"),
+    path("app/keys/<int:pk>/delete/", client.client_key_delete, name="client_key_delete"),
+    path("app/keys/<int:pk>/replace/", client.client_key_replace, name="client_key_replace"),
     path("app/team/", client.client_team, name="client_team"),
     path("app/team/invite/", client.client_team_invite, name="client_team_invite"),
     path(

@@ -59,8 +59,20 @@ def client_with_2fa(role: str = "owner", tenant=None, email: str | None = None):
     kwargs = {"email": email} if email else {}
     user = cast("User", UserFactory(**kwargs))
     membership = MembershipFactory(user=user, role=role, **({"tenant": tenant} if tenant else {}))
-    client_totp_activate(user)
+    membership.totp_secret = client_totp_activate(user)
     return membership
+
+
+def login_with_2fa(client, membership) -> None:
+    """Sign in through allauth's real flow (password, then TOTP): counts as a fresh authentication."""
+    response = client.post(
+        "/accounts/login/", {"login": membership.user.email, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302, response.content[:500]
+    response = client.post(
+        "/accounts/2fa/authenticate/", {"code": totp_now(membership.totp_secret)}
+    )
+    assert response.status_code == 302, response.content[:500]
 
 
 def operator_with_otp(email: str = "operator@example.test"):
@@ -75,3 +87,9 @@ def totp_now(base32_secret: str) -> str:
     from accounts.mfa import totp_code_for_secret
 
     return totp_code_for_secret(base32_secret)
+
+
+def reauthenticate(client) -> None:
+    """Confirm the password again (allauth asks before sensitive changes, for 5 minutes)."""
+    response = client.post("/accounts/reauthenticate/", {"password": TEST_PASSWORD})
+    assert response.status_code == 302, response.content[:500]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import ViewerInviteForm
+from accounts.forms import ExchangeKeyForm, ReplaceKeyForm, ViewerInviteForm
 from accounts.models import Invitation
 from accounts.selectors import (
     request_membership,
@@ -18,6 +18,13 @@ from accounts.selectors import (
     tenant_invitations,
     tenant_members,
     tenant_object_or_404,
+)
+from accounts.services.exchange_keys import (
+    KeyRefused,
+    exchange_key_connect,
+    exchange_key_replace,
+    exchange_key_retire,
+    exchange_key_validate,
 )
 from accounts.services.invitations import (
     InvitationError,
@@ -136,12 +143,101 @@ def client_security(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/security.html", {"membership": request_membership(request)})
 
 
+def _keys_page(
+    request: HttpRequest, form: ExchangeKeyForm | None = None, status: int = 200
+) -> HttpResponse:
+    membership = request_membership(request)
+    connections = ExchangeConnection.objects.filter(tenant=membership.tenant)
+    context = {
+        "membership": membership,
+        "connections": connections,
+        "form": form or ExchangeKeyForm(),
+    }
+    return render(request, "accounts/keys.html", context, status=status)
+
+
 @require_GET
 @membership_required
 def client_keys(request: HttpRequest) -> HttpResponse:
     """The tenant's exchange keys: last four characters, permissions, validation state; never a secret."""
+    return _keys_page(request)
+
+
+@require_POST
+@owner_required
+@reauthentication_required
+def client_key_connect(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
-    connections = ExchangeConnection.objects.filter(tenant=membership.tenant)
-    return render(
-        request, "accounts/keys.html", {"membership": membership, "connections": connections}
+    form = ExchangeKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            connection = exchange_key_connect(
+                tenant=membership.tenant,
+                environment=form.cleaned_data["environment"],
+                api_key=form.cleaned_data["api_key"],
+                api_secret=form.cleaned_data["api_secret"],
+                label=form.cleaned_data["label"],
+                by=signed_in_user(request),
+                request=request,
+            )
+        except KeyRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Key …%(last4)s connected and validated.") % {"last4": connection.api_key_last4},
+            )
+            return redirect("client_keys")
+    return _keys_page(request, form, status=400)
+
+
+@require_POST
+@owner_required
+def client_key_validate(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request_membership(request)
+    connection = tenant_object_or_404(ExchangeConnection.objects.all(), membership.tenant, pk=pk)
+    connection = exchange_key_validate(
+        connection=connection, by=signed_in_user(request), request=request
     )
+    if connection.status == ExchangeConnection.Status.ACTIVE:
+        messages.success(request, _("The key works."))
+    else:
+        messages.error(request, connection.last_error)
+    return redirect("client_keys")
+
+
+@require_POST
+@owner_required
+@reauthentication_required
+def client_key_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request_membership(request)
+    connection = tenant_object_or_404(ExchangeConnection.objects.all(), membership.tenant, pk=pk)
+    exchange_key_retire(connection=connection, by=signed_in_user(request), request=request)
+    messages.success(request, _("Key deleted."))
+    return redirect("client_keys")
+
+
+@require_POST
+@owner_required
+@reauthentication_required
+def client_key_replace(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rotation: move everything from this key to a newer, validated one, then delete this one."""
+    membership = request_membership(request)
+    old = tenant_object_or_404(ExchangeConnection.objects.all(), membership.tenant, pk=pk)
+    form = ReplaceKeyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the new key that replaces this one."))
+        return redirect("client_keys")
+    new = tenant_object_or_404(
+        ExchangeConnection.objects.all(), membership.tenant, pk=form.cleaned_data["replacement"]
+    )
+    try:
+        exchange_key_replace(old=old, new=new, by=signed_in_user(request), request=request)
+    except KeyRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Key rotated: everything now uses …%(last4)s.") % {"last4": new.api_key_last4},
+        )
+    return redirect("client_keys")

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import Invitation, Membership
 from accounts.services.invitations import invitation_create_viewer
 from exchange.models import ExchangeConnection
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, reauthenticate
 
 pytestmark = pytest.mark.django_db
 CLIENT_PREFIX = "app/"
@@ -40,6 +40,9 @@ class World:
 OBJECT_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "client_invitation_revoke": lambda w: {"pk": w.invitation_a.pk},
     "client_invitation_resend": lambda w: {"pk": w.invitation_a.pk},
+    "client_key_validate": lambda w: {"pk": w.connection_a.pk},
+    "client_key_delete": lambda w: {"pk": w.connection_a.pk},
+    "client_key_replace": lambda w: {"pk": w.connection_a.pk},
 }
 
 
@@ -86,8 +89,10 @@ def _url(world: World, pattern: URLPattern) -> str:
 
 
 def _client_for(membership: Membership) -> Client:
+    """Signed in and freshly reauthenticated, so sensitive views get as far as their checks."""
     client = Client()
     client.force_login(membership.user)
+    reauthenticate(client)
     return client
 
 
