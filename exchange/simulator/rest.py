@@ -334,6 +334,13 @@ def set_margin_mode(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     raise MarginModeError()
 
 
+def quick_repayment(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """Nothing is ever borrowed here, so there is nothing to repay (Bybit answers an empty list;
+    its 182120 answer is for manual borrows, which the simulator does not have)."""
+    _uid(key)
+    return {"list": []}
+
+
 class MarginModeError(BybitError):
     """Bybit's 3400045 answer, which carries reasons in ``result`` (the simulator is cross only)."""
 
@@ -601,6 +608,7 @@ PRIVATE: dict[tuple[str, str], tuple[Handler, bool]] = {
     ("GET", "/v5/account/fee-rate"): (fee_rate, False),
     ("GET", "/v5/account/transaction-log"): (transaction_log, False),
     ("POST", "/v5/account/set-margin-mode"): (set_margin_mode, True),
+    ("POST", "/v5/account/quick-repayment"): (quick_repayment, True),
     ("POST", "/v5/order/create"): (order_create, True),
     ("POST", "/v5/order/amend"): (order_amend, True),
     ("POST", "/v5/order/cancel"): (order_cancel, True),

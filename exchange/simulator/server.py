@@ -284,6 +284,12 @@ class Simulator:
 
     async def _on_startup(self, _app: web.Application) -> None:
         await self.tick()
+        log.info(
+            "market at %s (replay offset %s ms), state %s",
+            self.clock.now(),
+            self.clock.offset,
+            self.store.path,
+        )
         if self.clock.mode != "stepped":
             self._ticker = asyncio.create_task(self.run_ticker())
 

@@ -293,6 +293,13 @@ def test_error_examples_match(world: dict[str, Any]) -> None:
     assert [c["code"] for c in resp["retExtInfo"]["list"]] == [0, 110001], resp
     assert not (d := shape_diff(batch["response"], resp)), d
 
+    repay = example("error_rest_repay_liability_182120.json")
+    resp = call("POST", "/v5/account/quick-repayment", {"coin": "USDT"})
+    # No manual borrows exist in the simulator, so the documented 182120 case cannot arise; the
+    # same request still answers with the example's keys.
+    assert resp["retCode"] == 0 and resp["result"] == {"list": []}, resp
+    assert not (d := shape_diff(repay["response"], {k: resp[k] for k in repay["response"]})), d
+
     margin = example("error_rest_set_margin_mode_3400045.json")
     resp = call("POST", margin["path"], margin["request"]["body"])
     assert resp["retCode"] == 3400045, resp
@@ -363,6 +370,15 @@ def test_public_ws_topics_match_examples(world: dict[str, Any]) -> None:
         sim.advance(ms=30_000)
         push = sock.recv_until(lambda m: m.get("topic") == "publicTrade.BTCUSDT")
         assert not (d := shape_diff(trade["response"], push)), d
+        unsub = sub["request_variants"][1]["request"]
+        sock.send({**unsub, "args": ["publicTrade.BTCUSDT"]})
+        reply = sock.recv_until(lambda m: m.get("op") == "unsubscribe")
+        assert reply["success"] is True and reply["req_id"] == "customised_id"
+        assert not (d := shape_diff(sub["response"], reply)), d
+        many = sub["request_variants"][0]["request"]
+        sock.send(many)
+        reply = sock.recv_until(lambda m: m.get("op") == "subscribe")
+        assert reply["success"] is False  # orderbook.1.BTCUSDT is already subscribed on this socket
         ping = example("ws_ping_pong.json")
         sock.send(ping["request"])
         pong = sock.recv_until(lambda m: m.get("ret_msg") == "pong")
