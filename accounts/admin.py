@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import AuditEvent, Invitation, Membership, OperatorTOTPDevice, Tenant, User
+from accounts.services.data_rights import tenant_erase
 from accounts.services.invitations import (
     InvitationError,
     invitation_create_client,
@@ -68,12 +69,23 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "status", "created_at", "anonymised_at")
+    list_display = ("name", "status", "created_at", "deletion_requested_at", "anonymised_at")
     list_filter = ("status",)
     search_fields = ("name", "id")
-    readonly_fields = ("id", "created_at", "anonymised_at")
+    readonly_fields = ("id", "created_at", "deletion_requested_at", "anonymised_at")
     inlines = [MembershipInline]
-    actions = ["disable", "enable"]
+    actions = ["disable", "enable", "erase"]
+
+    @admin.action(description="Erase keys and personal data (after the client asked)")
+    def erase(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            if tenant.deletion_requested_at is None:
+                self.message_user(
+                    request, f"{tenant}: the client has not asked for erasure.", messages.ERROR
+                )
+                continue
+            tenant_erase(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
+            self.message_user(request, f"{tenant}: erased.")
 
     @admin.action(description="Disable (stops logins into it and trading)")
     def disable(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:

@@ -26,4 +26,6 @@ urlpatterns = [
     ),
     path("app/activity/", client.client_audit, name="client_audit"),
     path("app/security/", client.client_security, name="client_security"),
+    path("app/data/export/", client.client_data_export, name="client_data_export"),
+    path("app/data/delete/", client.client_data_delete, name="client_data_delete"),
 ]

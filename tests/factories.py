@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import factory
 
@@ -58,7 +58,9 @@ def client_with_2fa(role: str = "owner", tenant=None, email: str | None = None):
 
     kwargs = {"email": email} if email else {}
     user = cast("User", UserFactory(**kwargs))
-    membership = MembershipFactory(user=user, role=role, **({"tenant": tenant} if tenant else {}))
+    membership = cast(
+        Any, MembershipFactory(user=user, role=role, **({"tenant": tenant} if tenant else {}))
+    )
     membership.totp_secret = client_totp_activate(user)
     return membership
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +20,7 @@ from accounts.selectors import (
     tenant_members,
     tenant_object_or_404,
 )
+from accounts.services.data_rights import tenant_deletion_request, tenant_export_zip
 from accounts.services.exchange_keys import (
     KeyRefused,
     exchange_key_connect,
@@ -241,3 +243,37 @@ def client_key_replace(request: HttpRequest, pk: int) -> HttpResponse:
             _("Key rotated: everything now uses …%(last4)s.") % {"last4": new.api_key_last4},
         )
     return redirect("client_keys")
+
+
+@require_POST
+@owner_required
+@reauthentication_required
+def client_data_export(request: HttpRequest) -> HttpResponse:
+    """Everything held on the tenant, as a zip download (owner only, after reauthentication)."""
+    membership = request_membership(request)
+    payload = tenant_export_zip(
+        tenant=membership.tenant, by=signed_in_user(request), request=request
+    )
+    response = HttpResponse(payload, content_type="application/zip")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="tradingsvc-export-{stamp}.zip"'
+    return response
+
+
+@require_POST
+@owner_required
+@reauthentication_required
+def client_data_delete(request: HttpRequest) -> HttpResponse:
+    """Ask for erasure; typing DELETE confirms it. The operator carries it out."""
+    membership = request_membership(request)
+    if request.POST.get("confirm", "").strip().upper() != "DELETE":
+        messages.error(request, _("Type DELETE to confirm that you want your data erased."))
+        return redirect("client_security")
+    tenant_deletion_request(tenant=membership.tenant, by=signed_in_user(request), request=request)
+    messages.success(
+        request,
+        _(
+            "Your request is recorded. We will erase your data and confirm by email; invoices and the audit trail are kept anonymised, as the law requires."
+        ),
+    )
+    return redirect("client_security")

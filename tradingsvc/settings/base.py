@@ -245,6 +245,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "ops.prune_task_runs",
         "schedule": 6 * 60 * 60.0,
     },
+    "accounts-validate-exchange-keys": {
+        "task": "accounts.validate_exchange_keys",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 # The demo launcher's folder (SQLite, embedded Redis, logs, mail) and its embedded Redis port.
 DEMO_DIR = Path(env("DEMO_DIR", default=str(VAR_DIR / "demo")))
