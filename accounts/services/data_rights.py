@@ -75,7 +75,7 @@ def _exchange_keys(tenant: Tenant) -> Rows:
             "last_validated": c.last_validated_at,
             "expires": c.key_expires_at,
             "created": c.created_at,
-        }  # fmt: skip
+        }
         for c in ExchangeConnection.objects.filter(tenant=tenant)
     ]
 
@@ -90,7 +90,7 @@ def _audit(tenant: Tenant) -> Rows:
             "before": e.before,
             "after": e.after,
             "ip": e.ip,
-        }  # fmt: skip
+        }
         for e in AuditEvent.objects.for_tenant(tenant)
     ]
 
