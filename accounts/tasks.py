@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from celery import shared_task
 
 
 @shared_task(name="accounts.validate_exchange_keys")
 def validate_exchange_keys() -> int:
     """Beat, daily: enqueue one validation per stored key (each a separate, retry-safe task)."""
-    from django.db import transaction
-
     from exchange.models import ExchangeConnection
 
     ids = list(
@@ -20,9 +16,7 @@ def validate_exchange_keys() -> int:
         )
     )
     for connection_id in ids:
-        transaction.on_commit(
-            lambda cid=connection_id: validate_exchange_key.delay(connection_id=cid)
-        )
+        validate_exchange_key.delay(connection_id=connection_id)
     return len(ids)
 
 
