@@ -50,6 +50,8 @@ class Simulator:
         self.faults = Faults()
         self.hub = Hub(self)
         self._ticker: asyncio.Task[None] | None = None
+        self._last_tick: dict[str, Decimal] = {}
+        self._tick_dir: dict[str, str] = {}
 
     # --- state changes ------------------------------------------------------------------------
     async def tick(self) -> None:
@@ -65,6 +67,7 @@ class Simulator:
         trades, self.engine.public_trades = self.engine.public_trades, []
         for uid, topic, records in self.engine.drain_events():
             await self.hub.push_private(uid, topic, self._private_items(uid, topic, records))
+        self._update_tick_directions()
         await self.hub.push_public(trades)
 
     def _private_items(self, uid: int, topic: str, records: list[Any]) -> list[dict[str, Any]]:
@@ -87,8 +90,18 @@ class Simulator:
             "basisRateYear",
         ):
             data.pop(name, None)
-        data["tickDirection"] = "PlusTick"
+        data["tickDirection"] = self._tick_dir.get(symbol, "ZeroPlusTick")
         return data
+
+    def _update_tick_directions(self) -> None:
+        """Bybit's tickDirection: Plus/Minus on a move, ZeroPlus/ZeroMinus while unchanged."""
+        for symbol, last in self.engine.last.items():
+            before = self._last_tick.get(symbol, last)
+            if last != before:
+                self._tick_dir[symbol] = "PlusTick" if last > before else "MinusTick"
+            elif self._tick_dir.get(symbol) in ("PlusTick", "MinusTick"):
+                self._tick_dir[symbol] = "Zero" + self._tick_dir[symbol]
+            self._last_tick[symbol] = last
 
     def book(self, symbol: str, depth: int) -> dict[str, Any]:
         return rest.book_data(self.engine, symbol, depth)
@@ -162,7 +175,10 @@ class Simulator:
                 )
             elif fault.kind == "drop_reply":
                 drop = fault
-        text = self.run(public or private[0], params, key)  # type: ignore[index]
+        handler = public if public is not None else private[0] if private is not None else None
+        if handler is None:  # unreachable: unknown routes answered 404 above
+            raise RuntimeError(path)
+        text = self.run(handler, params, key)
         await self.commit()
         if drop is not None:
             await asyncio.sleep(drop.ms / 1000)
