@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.celery_worker",
     "tests.fixtures.browser",
     "tests.fixtures.simulator",
+    "tests.fixtures.sentry_ingest",
 ]
 
 
