@@ -95,7 +95,11 @@ class StreamRunner:
             asyncio.set_event_loop(self.loop)
 
             async def make_session() -> aiohttp.ClientSession:
-                return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=10))
+                # aiohttp's connector allows 100 connections by default; each socket holds one.
+                return aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=0),
+                    timeout=aiohttp.ClientTimeout(total=None, connect=10),
+                )
 
             self._session = self.loop.run_until_complete(make_session())
             ready.set()
