@@ -102,8 +102,8 @@ async def hold(sim: SimulatorHandle, accounts: list[tuple[int, str, str]]) -> No
             await asyncio.sleep(0.1)
             while not outbox.empty():
                 item = outbox.get_nowait()
-                if item.kind == "message" and item.data.get("topic") == "execution":
-                    assert item.connection_id is not None
+                topic = item.data.get("topic")
+                if item.kind == "message" and topic == "execution" and item.connection_id:
                     got.add(item.connection_id)
         print(f"execution pushes received on {len(got)}/{N} sockets")
         print(f"process RSS at the end: {rss_mb():.1f} MB")
