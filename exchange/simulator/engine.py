@@ -14,7 +14,7 @@ import secrets
 import string
 import uuid
 from collections import defaultdict, deque
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from exchange.simulator import errors as e
@@ -40,6 +40,15 @@ from exchange.simulator.store import Store
 LINK_ID = re.compile(r"^[0-9A-Za-z_-]{1,36}$")
 MAX_ACTIVE_ORDERS = 500
 FIRST_UID = 10_000_001
+
+
+EIGHT = Decimal("0.00000001")
+
+
+def q8(value: Decimal) -> Decimal:
+    """USDT amounts and entry prices are booked at 8 decimals, as Bybit shows them, so every sum
+    of booked amounts is exact."""
+    return value.quantize(EIGHT, rounding=ROUND_HALF_EVEN)
 
 
 def _new_id() -> str:
@@ -596,7 +605,7 @@ class Engine:
         account = self.accounts[o.uid]
         fee_rate = MAKER_FEE if maker else TAKER_FEE
         value = price * qty
-        fee = value * fee_rate
+        fee = q8(value * fee_rate)
         direction = 1 if pos.size > 0 else -1
         closed = ZERO
         pnl = ZERO
@@ -604,8 +613,8 @@ class Engine:
         entry_price = pos.avg_price
         if pos.size and (pos.size > 0) != (o.side == "Buy"):
             closed = min(qty, abs(pos.size))
-            pnl = (price - pos.avg_price) * closed * direction
-            open_fee_part = pos.open_fee * closed / abs(pos.size)
+            pnl = q8((price - pos.avg_price) * closed * direction)
+            open_fee_part = q8(pos.open_fee * closed / abs(pos.size))
             pos.open_fee -= open_fee_part
             pos.size -= closed * direction
         opened = qty - closed
@@ -617,9 +626,9 @@ class Engine:
                 pos.open_fee = ZERO
             else:
                 held = abs(pos.size)
-                pos.avg_price = (held * pos.avg_price + opened * price) / (held + opened)
+                pos.avg_price = q8((held * pos.avg_price + opened * price) / (held + opened))
             pos.size += opened * sign
-            pos.open_fee += fee * opened / qty
+            pos.open_fee += q8(fee * opened / qty)
         if not pos.size:
             pos.avg_price = ZERO
             pos.open_fee = ZERO
@@ -664,7 +673,7 @@ class Engine:
         self.store.put("executions", exec_id, o.uid, execution.seq, execution)
         self._events.setdefault(o.uid, {}).setdefault("execution", {})[exec_id] = execution
         if closed:
-            close_fee = fee * closed / qty
+            close_fee = q8(fee * closed / qty)
             net = pnl - close_fee - open_fee_part
             o.closed_pnl += net
             self._record_closed(o, price, closed, entry_price, net, pos, t)
