@@ -142,7 +142,10 @@ class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             invited_by=request.user,  # type: ignore[arg-type]
             request=request,
         )
-        obj.pk = issued.invitation.pk
+        # The admin logs and redirects with ``obj``: make it the invitation the service created.
+        for field in Invitation._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued.invitation, field.attname))
+        obj._state.adding = False
         self.message_user(request, f"Invitation emailed to {issued.invitation.email}.")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

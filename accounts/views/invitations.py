@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -34,6 +35,9 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+            # They typed their password this instant: count it as a fresh authentication, so the
+            # two-factor setup that follows does not ask for it again.
+            record_authentication(request, user, method="password", reauthenticated=True)
             # Two-factor setup comes next (RequireClientTwoFactorMiddleware sends them there).
             return redirect("client_home")
     return render(
