@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -41,9 +42,10 @@ def processes_with_env(marker: str) -> list[int]:
 
 
 def test_demo_serves_pages_admin_accepts_printed_login_and_ctrl_c_leaves_no_process(tmp_path):
-    """rundemo on free ports: home 200, healthz ok, admin login works; SIGINT stops every process."""
+    """rundemo on free ports: home 200, healthz ok, simulator up with its account, admin login works;
+    SIGINT stops every process."""
     demo_dir = tmp_path / "demo"
-    web_port, redis_port = free_port(), free_port()
+    web_port, redis_port, sim_port = free_port(), free_port(), free_port()
     env = {
         **{
             k: v
@@ -53,6 +55,7 @@ def test_demo_serves_pages_admin_accepts_printed_login_and_ctrl_c_leaves_no_proc
         "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.demo",
         "DEMO_DIR": str(demo_dir),
         "DEMO_REDIS_PORT": str(redis_port),
+        "EXCHANGE_SIMULATOR_PORT": str(sim_port),
         "PYTHONUNBUFFERED": "1",
     }
     out_path = tmp_path / "demo.out"
@@ -77,6 +80,12 @@ def test_demo_serves_pages_admin_accepts_printed_login_and_ctrl_c_leaves_no_proc
         base = f"http://127.0.0.1:{web_port}"
 
         assert requests.get(base + "/", timeout=10).status_code == 200
+        # The simulator runs on its fast clock with the funded demo account.
+        account = json.loads((demo_dir / "simulator-account.json").read_text())
+        sim = requests.get(f"http://127.0.0.1:{sim_port}/sim/accounts/{account['uid']}", timeout=10)
+        assert sim.status_code == 200, sim.text
+        ticker = requests.get(f"http://127.0.0.1:{sim_port}/v5/market/time", timeout=10).json()
+        assert ticker["retCode"] == 0
         health = None
         for _ in range(40):  # the worker's first heartbeat may take a moment
             health = requests.get(base + "/healthz", timeout=10)

