@@ -187,10 +187,17 @@ class ExchangeGateway:
         attempt = 0
         while True:
             attempt += 1
+            permit = None
             if self.limiter is not None:
-                self.limiter.acquire(environment=self.environment, endpoint=path, account=account)
+                permit = self.limiter.acquire(
+                    environment=self.environment, endpoint=path, account=account
+                )
             try:
-                result, headers = self.client.call(path, params, write=write)
+                try:
+                    result, headers = self.client.call(path, params, write=write)
+                finally:
+                    if permit is not None and self.limiter is not None:
+                        self.limiter.settle(permit)
             except TimestampError:
                 # 10002 is decided before Bybit processes anything, so one re-send with a freshly
                 # measured offset is safe even for a write.

@@ -12,8 +12,10 @@ Two kinds of bucket, both sliding windows kept as Redis sorted sets and checked 
   HTTP 403 and a ban of minutes, so callers queue here instead (``EXCHANGE_IP_BUDGET``). An observed
   403 blocks the whole egress for ``EXCHANGE_IP_BAN_SECONDS``.
 
-Both windows are widened by ``EXCHANGE_LIMIT_MARGIN_MS``: a request allowed here arrives at Bybit a
-little later, and network jitter must not squeeze two windows' worth into one of Bybit's.
+A request is counted at admission and re-timed to the moment its answer came back (``settle``):
+Bybit counts it on arrival, which lies between the two, so the next window never opens early even
+when a request sat in a busy thread before it left. Both windows are also widened by
+``EXCHANGE_LIMIT_MARGIN_MS`` against clock jitter between hosts.
 
 ``acquire`` blocks (sleeping in small jittered steps) until every bucket has room, and raises
 ``RateLimitedError`` only if that would take longer than the caller's ``max_wait``.
@@ -65,6 +67,19 @@ end
 return 0
 """
 
+# Moves a request's hits to "now" once its answer came back. Bybit counts a request when it
+# arrives, which is somewhere between our admission and the answer; timing the window from the
+# answer is therefore never early, however long the request waited in a thread or on the wire.
+# KEYS: window zsets; ARGV[1]: member.
+_SETTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', now, ARGV[1])
+end
+return 0
+"""
+
 # Sets a block key to max(current, until); KEYS[1] block key, ARGV[1] until (ms, Redis clock).
 _BLOCK = """
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -74,6 +89,15 @@ if untilms > cur then
 end
 return 0
 """
+
+
+@dataclass(frozen=True)
+class Permit:
+    """An admitted request: where it was counted, so :meth:`RateLimiter.settle` can re-time it."""
+
+    window_keys: list[str]
+    member: str
+    waited: float
 
 
 @dataclass(frozen=True)
@@ -112,6 +136,7 @@ class RateLimiter:
         self.prefix = prefix
         self._acquire = client.register_script(_ACQUIRE)
         self._block = client.register_script(_BLOCK)
+        self._settle = client.register_script(_SETTLE)
         self._known_limits: dict[str, int] = {}
 
     # --- keys -----------------------------------------------------------------------------------
@@ -131,14 +156,15 @@ class RateLimiter:
         endpoint: str,
         account: str | None,
         max_wait: float | None = None,
-    ) -> float:
-        """Wait until the request may go; returns the seconds waited.
+    ) -> Permit:
+        """Wait until the request may go; pass the permit to :meth:`settle` when it is answered.
 
         ``account`` is None for public endpoints (they count only against the IP budget).
         """
         cfg = self.config
         keys = self._ip_keys(environment)
-        args: list[str | int] = [uuid.uuid4().hex, cfg.ip_budget, cfg.ip_window_ms + cfg.margin_ms]
+        member = uuid.uuid4().hex
+        args: list[str | int] = [member, cfg.ip_budget, cfg.ip_window_ms + cfg.margin_ms]
         if account is not None:
             keys += self._uid_keys(environment, account, endpoint)
             limit = cfg.uid_limits.get(endpoint, cfg.default_uid_limit)
@@ -148,7 +174,7 @@ class RateLimiter:
         while True:
             wait_ms = int(self._acquire(keys=keys, args=args))
             if wait_ms <= 0:
-                return time.monotonic() - started
+                return Permit(keys[0::3], member, time.monotonic() - started)
             waited = time.monotonic() - started
             if waited + wait_ms / 1000 > budget:
                 raise RateLimitedError(
@@ -158,6 +184,10 @@ class RateLimiter:
                 )
             # Jitter spreads the queued callers so they do not all wake on the same millisecond.
             time.sleep(wait_ms / 1000 + random.uniform(0, 0.02))  # noqa: S311 - jitter
+
+    def settle(self, permit: Permit) -> None:
+        """The request was answered (or failed): its hits count from now."""
+        self._settle(keys=permit.window_keys, args=[permit.member])
 
     def try_acquire_bucket(self, name: str, *, limit: int, window_ms: int) -> int:
         """Non-blocking: 0 when admitted (and counted), else ms to wait. For async callers

@@ -341,7 +341,7 @@ EXCHANGE_DEFAULT_UID_LIMIT: int = 10
 # 600 requests per 5 s per IP for every tenant together; keep a little headroom.
 EXCHANGE_IP_BUDGET: int = env.int("EXCHANGE_IP_BUDGET", default=550)
 EXCHANGE_IP_WINDOW_MS: int = env.int("EXCHANGE_IP_WINDOW_MS", default=5000)
-EXCHANGE_LIMIT_MARGIN_MS: int = env.int("EXCHANGE_LIMIT_MARGIN_MS", default=100)
+EXCHANGE_LIMIT_MARGIN_MS: int = env.int("EXCHANGE_LIMIT_MARGIN_MS", default=50)
 EXCHANGE_IP_BAN_SECONDS: float = env.float("EXCHANGE_IP_BAN_SECONDS", default=600.0)
 EXCHANGE_LIMIT_MAX_WAIT_SECONDS: float = env.float("EXCHANGE_LIMIT_MAX_WAIT_SECONDS", default=30.0)
 # Hosts behind one NAT share a budget: give them the same name; hosts with their own IP, their own.
