@@ -25,5 +25,7 @@ def _clean_test_redis() -> None:
 
     from tradingsvc.lib.redis import get_redis
 
-    assert settings.REDIS_URL.endswith("/15"), "tests must use the reserved Redis database 15"
+    assert not settings.REDIS_URL.rstrip("/").endswith(("/0", ":6379")), (
+        "tests flush their Redis database: point REDIS_URL at a test database (15 by default)"
+    )
     get_redis().flushdb()

@@ -13,7 +13,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/tradingsvc"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"]["TEST"] = {"NAME": "test_tradingsvc"}
+# TEST_DB_SUFFIX lets two runs on one machine (two developers, CI) keep separate test databases;
+# give each its own REDIS_URL database too (the default, 15, is flushed at the start of a run).
+DATABASES["default"]["TEST"] = {"NAME": "test_tradingsvc" + env("TEST_DB_SUFFIX", default="")}
 
 vars().update(
     redis_backed_settings(env("REDIS_URL", default="redis://127.0.0.1:6379/15"), "tradingsvc-test")

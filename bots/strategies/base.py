@@ -1,0 +1,140 @@
+"""The contract every strategy follows: pure functions over candles, no Django, no I/O.
+
+A strategy reads closed candles (oldest first) and its parameters, and returns a :class:`Signal`:
+the position it wants (long, short, flat, or hold what you have), a stop-loss distance and an
+optional take-profit distance, and the reason in plain words. It does not know the account, the
+equity or whether it runs live or in a backtest; the risk manager turns a signal into an order for
+each bot. Because a signal depends only on (strategy, parameters, candles), it is computed once per
+candle and shared by every bot that runs the same strategy with the same parameters.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One closed candle."""
+
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+class Target(enum.StrEnum):
+    LONG = "long"
+    SHORT = "short"
+    FLAT = "flat"
+    HOLD = "hold"  # keep whatever position the bot has
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What the strategy wants now, and why."""
+
+    target: Target
+    reason: str
+    stop_distance: Decimal | None = None  # price distance from entry to the stop-loss
+    take_profit_distance: Decimal | None = None  # price distance from entry to the take-profit
+    indicators: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+class ParamKind(enum.StrEnum):
+    INT = "int"
+    DECIMAL = "decimal"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One tunable parameter: forms and admin are built from these."""
+
+    name: str
+    kind: ParamKind
+    default: Any
+    label: str
+    help: str = ""
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+    def parse(self, raw: Any) -> Any:
+        """The value as its kind, within bounds; ``ValueError`` says what is wrong."""
+        if self.kind is ParamKind.BOOL:
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in {"true", "1", "yes", "on"}:
+                return True
+            if str(raw).lower() in {"false", "0", "no", "off", ""}:
+                return False
+            raise ValueError(f"{self.label}: choose yes or no.")
+        try:
+            value: Any = int(str(raw)) if self.kind is ParamKind.INT else Decimal(str(raw))
+        except (ValueError, ArithmeticError):
+            kind = "a whole number" if self.kind is ParamKind.INT else "a number"
+            raise ValueError(f"{self.label}: enter {kind}.") from None
+        if self.kind is ParamKind.DECIMAL and not value.is_finite():
+            raise ValueError(f"{self.label}: enter a number.")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{self.label}: at least {self.minimum}.")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{self.label}: at most {self.maximum}.")
+        return value
+
+
+SignalFn = Callable[[Sequence[Bar], Mapping[str, Any]], Signal]
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """A registered strategy: its function, parameters and how many candles it needs."""
+
+    name: str
+    label: str
+    description: str
+    params: tuple[ParamSpec, ...]
+    signal: SignalFn
+    warmup: Callable[[Mapping[str, Any]], int]
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def clean_params(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults filled in, every value parsed and bounded; errors collected per parameter."""
+        cleaned, errors = {}, {}
+        for spec in self.params:
+            try:
+                cleaned[spec.name] = spec.parse(raw.get(spec.name, spec.default))
+            except ValueError as exc:
+                errors[spec.name] = str(exc)
+        unknown = set(raw) - {p.name for p in self.params}
+        for name in sorted(unknown):
+            errors[name] = f"{name}: not a parameter of {self.label}."
+        if errors:
+            raise InvalidParameters(errors)
+        return cleaned
+
+    def run(self, bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
+        """The signal for the latest closed candle, or HOLD while there is not enough history."""
+        needed = self.warmup(params)
+        if len(bars) < needed:
+            return Signal(
+                Target.HOLD, f"Waiting for {needed} candles of history (have {len(bars)})."
+            )
+        return self.signal(bars, params)
+
+
+class InvalidParameters(ValueError):
+    """Parameter errors by name, each a sentence a client can act on."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
