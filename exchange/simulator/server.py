@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import time
 from decimal import Decimal
 from typing import Any
@@ -324,4 +325,23 @@ def serve(host: str, port: int, state: str, clock: str, speed: float) -> None:
     started = time.monotonic()
     sim = Simulator(state, clock, speed)
     log.info("loaded in %.2fs; clock=%s", time.monotonic() - started, clock)
-    web.run_app(sim.app(), host=host, port=port, print=None, access_log=None, handle_signals=True)
+    asyncio.run(_serve(sim, host, port))
+
+
+async def _serve(sim: Simulator, host: str, port: int) -> None:
+    """Serve until a signal; ``--port 0`` binds a free port, announced in the log as
+    ``listening on http://HOST:PORT`` (the test fixture reads it, so ports never race)."""
+    runner = web.AppRunner(sim.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    log.info("listening on http://%s:%s", host, bound)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,155 @@
+"""Public market data: time, klines, tickers, instruments, order book, recent trades."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from exchange.simulator import orderbook, views
+from exchange.simulator.engine import Engine
+from exchange.simulator.errors import PARAM_ERROR, BybitError
+from exchange.simulator.instruments import INSTRUMENTS
+from exchange.simulator.market_data import INTERVALS
+from exchange.simulator.models import ZERO, ApiKey
+from exchange.simulator.params import integer, limit, text
+from exchange.simulator.rest_common import (
+    Params,
+    linear_only,
+    symbol_param,
+)
+
+
+def market_time(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    ms = eng.clock.server_ms()
+    return {"timeSecond": str(ms // 1000), "timeNano": str(ms * 1_000_000)}
+
+
+def kline_rows(eng: Engine, p: Params, mark: bool) -> Any:
+    linear_only(p)
+    symbol = symbol_param(p)
+    interval = text(p, "interval")
+    if interval not in INTERVALS:
+        raise BybitError(PARAM_ERROR, "params error: interval invalid")
+    n = limit(p, 200, 1000)
+    start, end = integer(p, "start"), integer(p, "end")
+    candles = eng.market.klines(symbol, interval, start, end, n, eng.clock.now())
+    rows = []
+    for c in candles:
+        row = [str(c.start), views.s(c.open), views.s(c.high), views.s(c.low), views.s(c.close)]
+        if not mark:
+            # The source files have no turnover, so it is volume x the candle's mean price.
+            turnover = c.volume * (c.open + c.high + c.low + c.close) / 4
+            row += [views.s(c.volume), views.s(turnover.quantize(Decimal("0.0001")))]
+        rows.append(row)
+    return {"symbol": symbol, "category": "linear", "list": rows}
+
+
+def kline(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    return kline_rows(eng, p, mark=False)
+
+
+def mark_price_kline(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    return kline_rows(eng, p, mark=True)
+
+
+def ticker_data(eng: Engine, symbol: str) -> dict[str, Any]:
+    """The linear ticker; mark and index price equal the replayed last price (no basis)."""
+    inst = INSTRUMENTS[symbol]
+    now = eng.clock.now()
+    st = eng.market.stats_24h(symbol, now)
+    last = eng.last[symbol]
+    bids, asks = orderbook.levels(inst, last, now, depth=1)
+    change = (last - st["prev24h"]) / st["prev24h"] if st["prev24h"] else ZERO
+    mid = (st["high"] + st["low"]) / 2
+    next_funding = now - now % (8 * 3_600_000) + 8 * 3_600_000
+    return {
+        "symbol": symbol,
+        "lastPrice": views.s(last),
+        "indexPrice": views.s(last),
+        "markPrice": views.s(last),
+        "prevPrice24h": views.s(st["prev24h"]),
+        "price24hPcnt": views.s(change.quantize(Decimal("0.000001"))),
+        "highPrice24h": views.s(st["high"]),
+        "lowPrice24h": views.s(st["low"]),
+        "prevPrice1h": views.s(st["prev1h"]),
+        "openInterest": "0",
+        "openInterestValue": "0",
+        "turnover24h": views.s((st["volume"] * mid).quantize(Decimal("0.0001"))),
+        "volume24h": views.s(st["volume"]),
+        "fundingRate": "0",
+        "nextFundingTime": str(next_funding),
+        "predictedDeliveryPrice": "",
+        "basisRate": "",
+        "deliveryFeeRate": "",
+        "deliveryTime": "0",
+        "ask1Size": views.s(asks[0][1]),
+        "bid1Price": views.s(bids[0][0]),
+        "ask1Price": views.s(asks[0][0]),
+        "bid1Size": views.s(bids[0][1]),
+        "basis": "",
+        "preOpenPrice": "",
+        "preQty": "",
+        "curPreListingPhase": "",
+        "fundingIntervalHour": "8",
+        "basisRateYear": "",
+        "fundingCap": "0.005",
+    }
+
+
+def tickers(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    linear_only(p)
+    symbol = symbol_param(p, required=False)
+    symbols = [symbol] if symbol else list(INSTRUMENTS)
+    return {"category": "linear", "list": [ticker_data(eng, s) for s in symbols]}
+
+
+def instruments_info(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    linear_only(p)
+    symbol = symbol_param(p, required=False)
+    items = [i.info() for s, i in INSTRUMENTS.items() if not symbol or s == symbol]
+    return {"category": "linear", "list": items, "nextPageCursor": ""}
+
+
+def book_data(eng: Engine, symbol: str, depth: int) -> dict[str, Any]:
+    inst = INSTRUMENTS[symbol]
+    now = eng.clock.now()
+    bids, asks = orderbook.levels(inst, eng.last[symbol], now, depth=depth)
+    return {
+        "s": symbol,
+        "b": [[views.s(px), views.s(q)] for px, q in bids],
+        "a": [[views.s(px), views.s(q)] for px, q in asks],
+        "ts": now,
+        "u": now // 100,
+        "seq": now // 10,
+        "cts": now,
+    }
+
+
+def orderbook_snapshot(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    linear_only(p)
+    symbol = symbol_param(p)
+    return book_data(eng, symbol, limit(p, 25, 500))
+
+
+def recent_trade(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    linear_only(p)
+    symbol = symbol_param(p)
+    n = limit(p, 500, 1000)
+    trades = [t for t in reversed(eng.public_trades_log) if t[0] == symbol][:n]
+    return {
+        "category": "linear",
+        "list": [
+            {
+                "execId": tid,
+                "symbol": sym,
+                "price": views.s(px),
+                "size": views.s(q),
+                "side": side,
+                "time": str(ts),
+                "isBlockTrade": False,
+                "isRPITrade": False,
+                "seq": str(ts // 10),
+            }
+            for sym, ts, side, q, px, tid in trades
+        ],
+    }
