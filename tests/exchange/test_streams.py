@@ -48,7 +48,14 @@ def pump(runner: StreamRunner, until: Callable[[], bool], timeout: float = 15.0)
     deadline = time.monotonic() + timeout
     while not until():
         if time.monotonic() > deadline:
-            raise AssertionError("stream condition not met in time")
+            state = {
+                name: (sock.connects, sock.last_error) for name, sock in runner.sockets.items()
+            }
+            raise AssertionError(
+                f"stream condition not met in time: sockets {state}, "
+                f"catch-ups {dict(runner.catchups)}, pending {runner.catchup_pending}, "
+                f"executions {Execution.objects.count()}"
+            )
         runner.step(timeout=0.05)
 
 
