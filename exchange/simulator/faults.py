@@ -12,7 +12,10 @@ Kinds:
 - ``server_error``: retCode 10016 "Server error." without processing.
 - ``maintenance``: retCode 10016 "Service is restarting" without processing (Bybit's table gives
   10016 for "internal server error; Service is restarting").
-WebSocket disconnects and clock skew are immediate admin actions, not rules (see admin.py).
+- ``ws_drop_push``: when the account's next private push of topic ``path`` ("execution",
+  "order", "position", "wallet"; empty = any) is due, close its private sockets instead of sending
+  it: the disconnect-mid-fill case. The change itself happened; only the push is lost.
+Immediate WebSocket disconnects and clock skew are admin actions, not rules (see admin.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("latency", "drop_reply", "http_5xx", "server_error", "maintenance")
+REQUEST_KINDS = ("latency", "drop_reply", "http_5xx", "server_error", "maintenance")
+PUSH_KINDS = ("ws_drop_push",)
+KINDS = REQUEST_KINDS + PUSH_KINDS
 
 
 @dataclass
@@ -72,9 +77,13 @@ class Faults:
     def clear(self) -> None:
         self.rules.clear()
 
-    def match(self, uid: int | None, path: str) -> list[Fault]:
+    def match(
+        self, uid: int | None, path: str, kinds: tuple[str, ...] = REQUEST_KINDS
+    ) -> list[Fault]:
         fired: list[Fault] = []
         for rule in list(self.rules):
+            if rule.kind not in kinds:
+                continue
             if rule.uid is not None and rule.uid != uid:
                 continue
             if rule.path and not path.startswith(rule.path):

@@ -21,7 +21,7 @@ from exchange.simulator import admin, auth, rest, views
 from exchange.simulator.clock import SimClock
 from exchange.simulator.engine import Engine
 from exchange.simulator.errors import SERVER_ERROR, TOO_MANY_VISITS, BybitError, error
-from exchange.simulator.faults import Faults
+from exchange.simulator.faults import PUSH_KINDS, Faults
 from exchange.simulator.market_data import MarketData
 from exchange.simulator.models import ApiKey
 from exchange.simulator.ratelimit import RateLimiter
@@ -66,7 +66,14 @@ class Simulator:
         self.store.set_meta("sim_now", str(self.clock.now()))
         self.engine.flush()
         trades, self.engine.public_trades = self.engine.public_trades, []
+        dropped: set[int] = set()
         for uid, topic, records in self.engine.drain_events():
+            if uid in dropped:
+                continue
+            if self.hub.has_private(uid) and self.faults.match(uid, topic, PUSH_KINDS):
+                dropped.add(uid)
+                await self.hub.disconnect("private", uid)
+                continue
             await self.hub.push_private(uid, topic, self._private_items(uid, topic, records))
         self._update_tick_directions()
         await self.hub.push_public(trades)

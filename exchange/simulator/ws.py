@@ -371,6 +371,9 @@ class Hub:
                             }
                         )
 
+    def has_private(self, uid: int) -> bool:
+        return any(c.kind == "private" for c in self.by_uid.get(uid, ()))
+
     async def push_private(self, uid: int, topic: str, items: list[dict[str, Any]]) -> None:
         conns = [c for c in self.by_uid.get(uid, ()) if c.kind == "private"]
         if not conns:

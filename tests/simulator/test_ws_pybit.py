@@ -170,3 +170,40 @@ def test_order_entry_socket(simulator: Any) -> None:
         assert row["orderStatus"] == "Cancelled" and row["price"] == "1510.00"
     finally:
         trading.exit()
+
+
+def test_disconnect_mid_fill_loses_the_push_not_the_fill(simulator: Any) -> None:
+    """ws_drop_push closes the private socket instead of sending the execution push; the fill is
+    on the exchange (REST), pybit reconnects and later pushes arrive again."""
+    uid, key, secret = simulator.create_account(usdt="10000")
+    http = simulator.http(key, secret)
+    ws = simulator.websocket("private", key, secret)
+    inbox = Inbox()
+    try:
+        ws.execution_stream(callback=inbox)
+        ws.order_stream(callback=inbox)
+        time.sleep(0.3)
+        simulator.fault("ws_drop_push", uid=uid, path="execution", count=1)
+        http.place_order(
+            category="linear",
+            symbol="ETHUSDT",
+            side="Buy",
+            orderType="Market",
+            qty="0.10",
+            orderLinkId="mid-fill",
+        )
+        fills = http.get_executions(category="linear", orderLinkId="mid-fill")["result"]["list"]
+        assert len(fills) == 1
+        time.sleep(1.0)
+        assert inbox.topic("execution") == []
+        assert simulator.admin("GET", "/sim/faults")["faults"] == []  # the rule fired once
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not inbox.topic("execution"):
+            http.place_order(
+                category="linear", symbol="ETHUSDT", side="Sell", orderType="Market", qty="0.01"
+            )
+            time.sleep(0.5)
+        assert inbox.topic("execution"), "no execution push after pybit reconnected"
+        assert all(m["data"][0]["orderLinkId"] != "mid-fill" for m in inbox.topic("execution"))
+    finally:
+        ws.exit()
