@@ -34,6 +34,8 @@ from exchange.errors import (
 )
 from tradingsvc.lib.secret import Secret
 
+SERVER_ERROR = 10016
+
 # pybit method per (HTTP method, path); the gateway speaks paths, which are also the limiter's keys.
 METHODS: dict[str, tuple[str, bool]] = {
     "/v5/market/time": ("get_server_time", False),
@@ -131,6 +133,15 @@ class BybitClient:
             body, _elapsed, headers = fn(**params)
         except InvalidRequestError as exc:
             resp_headers = dict(exc.resp_headers or {})
+            if write and int(exc.status_code) == SERVER_ERROR and "restart" not in str(exc.message):
+                # 10016 "Server error" on a write: the same doubt as an HTTP 5xx (see _failed).
+                # "Service is restarting" (maintenance) is refused up front and stays unavailable.
+                raise UnknownOutcomeError(
+                    "Bybit reported an internal error while handling the request, so it may or "
+                    "may not have been applied. Look the order up by its orderLinkId.",
+                    ret_code=SERVER_ERROR,
+                    endpoint=path,
+                ) from None
             err = error_for_ret_code(
                 int(exc.status_code),
                 str(exc.message),
@@ -174,6 +185,16 @@ class BybitClient:
         status = int(exc.status_code or 0)
         if status == 403:
             return IpRateLimitedError(http_status=403, endpoint=path, retry_after=600.0)
+        if write and status >= 500 and status != 503:
+            # A proxy's 500/502/504 can come after the matching engine took the order: for a write
+            # that is not "nothing happened", it is "we do not know".
+            return UnknownOutcomeError(
+                f"Bybit answered HTTP {status} after receiving the request, so it may or may not "
+                "have been applied. Look the order up by its orderLinkId before doing anything "
+                "else.",
+                http_status=status,
+                endpoint=path,
+            )
         if status >= 500 or status in (408, 429):
             return ExchangeUnavailableError(http_status=status, endpoint=path, retry_after=2.0)
         if status == 409:  # pybit: the 200 reply was not JSON

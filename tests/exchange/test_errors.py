@@ -142,7 +142,7 @@ def test_burst_from_another_client_gives_rate_limited_with_retry_after(sim: Any)
 
 def test_injected_5xx_is_exchange_unavailable_and_reads_retry(sim: Any) -> None:
     """HTTP 502 once: a read retries and succeeds; persistent 502 surfaces ExchangeUnavailableError;
-    a write is never retried."""
+    a write refused for maintenance (10016 "Service is restarting") is unavailable, not retried."""
     uid, key, secret = sim.create_account()
     gw = gateway_for(key, secret)
     sim.fault("http_5xx", uid=None, path="/v5/account/wallet-balance", count=1)
@@ -157,6 +157,23 @@ def test_injected_5xx_is_exchange_unavailable_and_reads_retry(sim: Any) -> None:
         gw.place_order(_order(sim))
     assert exc2.value.ret_code == 10016
     assert sim.admin("GET", f"/sim/accounts/{uid}")["open_orders"] == 0
+
+
+def test_5xx_on_a_write_is_unknown_outcome_and_resolves_by_query(sim: Any) -> None:
+    """A proxy's 502 on order/create may follow a placed order: the gateway says "unknown",
+    sends nothing again, and the query settles it (here: the order never arrived)."""
+    uid, key, secret = sim.create_account()
+    gw = gateway_for(key, secret)
+    sim.fault("http_5xx", uid=uid, path="/v5/order/create", count=1, status=502)
+    order = _order(sim)
+    with pytest.raises(UnknownOutcomeError) as exc:
+        gw.place_order(order)
+    assert exc.value.http_status == 502 and exc.value.order_link_id == order.order_link_id
+    assert gw.get_order("BTCUSDT", order_link_id=order.order_link_id) is None
+    sim.fault("server_error", uid=uid, path="/v5/order/create", count=1)
+    with pytest.raises(UnknownOutcomeError) as exc2:
+        gw.place_order(_order(sim))
+    assert exc2.value.ret_code == 10016
 
 
 def test_dropped_reply_is_unknown_outcome_and_the_order_is_found(sim: Any) -> None:
