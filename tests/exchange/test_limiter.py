@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from exchange.errors import ExchangeError, IpRateLimitedError
 from exchange.limiter import reset_limiter
+from exchange.types import OrderRequest
 from tests.exchange.conftest import below_market, flush_limiter, gateway_for, point_settings_at
 from tests.exchange.workers import start_gateway_worker
 from tests.fixtures.celery_worker import wait_for
@@ -92,3 +94,35 @@ def test_more_tenants_than_the_ip_budget_are_queued_not_banned(
                 gateway_for(key, secret, clock_sync=False, use_limiter=False).wallet_balance()
     assert exc.value.http_status == 403
     reset_limiter()
+
+
+@pytest.mark.django_db
+def test_limiter_follows_bybits_limit_headers(simulator: Any, settings: Any) -> None:
+    """Bybit says order/create allows only 3/s for this UID (X-Bapi-Limit: 3, below the published
+    10): the limiter learns it from the headers and nine orders go out with no 10006."""
+    point_settings_at(settings, simulator)
+    flush_limiter()
+    reset_limiter()
+    simulator.admin("POST", "/sim/ratelimits", {"endpoints": {"/v5/order/create": 3}})
+    _, key, secret = simulator.create_account(usdt="100000")
+    gw = gateway_for(key, secret)
+    price = below_market(simulator)
+    started = time.monotonic()
+    for i in range(9):
+        gw.place_order(
+            OrderRequest("BTCUSDT", "Buy", "Limit", Decimal("0.001"), f"h-{i}", price=price)
+        )
+    assert time.monotonic() - started >= 2.0  # three windows of three
+    assert len(gw.open_orders("BTCUSDT")) == 9
+    assert get_redis().get(f"xlim:uid:simulator:{gw.account}:/v5/order/create:l") == b"3"
+
+
+@pytest.mark.django_db
+def test_run_streams_command_holds_a_shard_and_stops(sim: Any, settings: Any) -> None:
+    """The management command runs one shard for the given time and records its heartbeat."""
+    from django.core.management import call_command
+
+    from exchange.models import StreamShard
+
+    call_command("run_streams", shard=1, shards=3, seconds=1.5)
+    assert StreamShard.objects.filter(shard=1, shards=3).exists()
