@@ -29,6 +29,7 @@ class Engine(Ledger):
         if t <= self.processed_to:
             return
         a = self.processed_to
+        self._liq_cache.clear()  # other symbols' prices moved since they were computed
         for sym in INSTRUMENTS:
             for seg in self.market.segments(sym, a, t):
                 self._run_segment(sym, seg)
@@ -55,10 +56,61 @@ class Engine(Ledger):
             else:
                 self._fill_resting(order, price, t)
         self.last[sym] = seg.p1
+        self._check_liquidations(sym, seg)
         size = self.market.histories[sym].instrument.qty_step
         self._public_trade(
             (sym, seg.t1, "Buy" if seg.p1 > seg.p0 else "Sell", size, seg.p1, new_id())
         )
+
+    def _check_liquidations(self, sym: str, seg: Segment) -> None:
+        """Liquidate accounts whose liquidation price this leg reached (checked at its end)."""
+        falling = seg.p1 < seg.p0
+        for uid in list(self.holders.get(sym, ())):
+            pos = self.positions[(uid, sym)]
+            if (pos.size > 0) != falling:
+                continue
+            liq = self.liq_price(uid, sym)
+            if liq is None or (falling and seg.p1 > liq) or (not falling and seg.p1 < liq):
+                continue
+            self._liquidate(uid, sym, liq, seg.price_time(liq))
+
+    def _liquidate(self, uid: int, sym: str, price: Decimal, t: int) -> None:
+        """Cancel every open order of the account, then close every position at market
+        (``price`` for the symbol that crossed, the last price for the others) as BustTrade."""
+        for o in sorted(self.open_orders[uid].values(), key=lambda o: o.seq):
+            self._unrest(o)
+            self._close(
+                o,
+                "Deactivated" if o.status == "Untriggered" else "Cancelled",
+                "EC_NoError",
+                cancel_type="CancelAllBeforeLiq",
+            )
+        for symbol in INSTRUMENTS:
+            pos = self.positions.get((uid, symbol))
+            if pos is None or not pos.size:
+                continue
+            px = price if symbol == sym else self.last[symbol]
+            order = Order(
+                order_id=new_id(),
+                order_link_id="",
+                uid=uid,
+                symbol=symbol,
+                side="Sell" if pos.size > 0 else "Buy",
+                order_type="Market",
+                price=px,
+                qty=abs(pos.size),
+                time_in_force="IOC",
+                reduce_only=True,
+                close_on_trigger=False,
+                status="New",
+                created_ms=t,
+                updated_ms=t,
+                last_price_on_created=px,
+                create_type="CreateByLiq",
+                seq=self.next_seq(),
+            )
+            self._index(order, rest=False)
+            self._execute(order, px, order.qty, maker=False, t=t, exec_type="BustTrade")
 
     # --- order entry --------------------------------------------------------------------------
     def place_order(self, uid: int, p: dict[str, Any]) -> Order:

@@ -101,7 +101,9 @@ class Ledger(State):
                 order.status = "Filled"
                 self._save_order(order)
 
-    def _execute(self, o: Order, price: Decimal, qty: Decimal, maker: bool, t: int) -> None:
+    def _execute(
+        self, o: Order, price: Decimal, qty: Decimal, maker: bool, t: int, exec_type: str = "Trade"
+    ) -> None:
         """Book one fill: fee, position, realised P&L, wallet, execution, closed P&L and log rows."""
         pos = self.position(o.uid, o.symbol)
         account = self.accounts[o.uid]
@@ -170,6 +172,7 @@ class Ledger(State):
             exec_pnl=pnl,
             seq=self.next_seq(),
             create_type=o.create_type,
+            exec_type=exec_type,
         )
         self.executions[o.uid].append(execution)
         self.store.put("executions", exec_id, o.uid, execution.seq, execution)
@@ -178,12 +181,12 @@ class Ledger(State):
             close_fee = q8(fee * closed / qty)
             net = pnl - close_fee - open_fee_part
             o.closed_pnl += net
-            self._record_closed(o, price, closed, entry_price, net, pos, t)
+            self._record_closed(o, price, closed, entry_price, net, pos, t, exec_type)
         self._log(
             o.uid,
             symbol=o.symbol,
             side=o.side,
-            type="TRADE",
+            type="LIQUIDATION" if exec_type == "BustTrade" else "TRADE",
             trans_time=t,
             qty=qty,
             size=pos.size,
@@ -216,6 +219,7 @@ class Ledger(State):
         net: Decimal,
         pos: Position,
         t: int,
+        exec_type: str = "Trade",
     ) -> None:
         rec = self.closed_by_order.get(o.order_id)
         if rec is None:
@@ -227,7 +231,7 @@ class Ledger(State):
                 qty=o.qty,
                 order_price=o.price,
                 order_type=o.order_type,
-                exec_type="Trade",
+                exec_type=exec_type,
                 closed_size=ZERO,
                 cum_entry_value=ZERO,
                 avg_entry_price=ZERO,

@@ -115,6 +115,7 @@ class Execution:
     exec_pnl: Decimal
     seq: int
     create_type: str
+    exec_type: str = "Trade"
 
 
 @dataclass

@@ -213,7 +213,10 @@ def position_list(eng: Engine, p: Params, key: ApiKey | None) -> Any:
         rows = []
     n = limit(p, 20, 200)
     return {
-        "list": [views.position_json(pos, eng.last[pos.symbol]) for pos in rows[:n]],
+        "list": [
+            views.position_json(pos, eng.last[pos.symbol], eng.liq_price(uid, pos.symbol))
+            for pos in rows[:n]
+        ],
         "nextPageCursor": "",
         "category": "linear",
     }

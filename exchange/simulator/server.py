@@ -84,7 +84,11 @@ class Simulator:
         if topic == "execution":
             return [views.execution_json(x, ws=True) for x in records]
         if topic == "position":
-            return [views.position_json(p, self.engine.last[p.symbol], ws=True) for p in records]
+            eng = self.engine
+            return [
+                views.position_json(p, eng.last[p.symbol], eng.liq_price(uid, p.symbol), ws=True)
+                for p in records
+            ]
         return [rest.wallet_item(self.engine, uid)]
 
     def ticker(self, symbol: str) -> dict[str, Any]:

@@ -89,6 +89,12 @@ class State:
         )
         self._events: dict[int, dict[str, dict[str, Any]]] = {}
         self._wallet_dirty: set[int] = set()
+        # Accounts holding each symbol, and their liquidation prices until the account changes.
+        self.holders: dict[str, set[int]] = {sym: set() for sym in INSTRUMENTS}
+        for (uid, sym), pos in self.positions.items():
+            if pos.size:
+                self.holders[sym].add(uid)
+        self._liq_cache: dict[int, dict[str, Decimal | None]] = {}
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _index(self, o: Order, rest: bool = True) -> None:
@@ -121,11 +127,18 @@ class State:
 
     def _save_position(self, p: Position) -> None:
         p.seq = self.next_seq()
+        holders = self.holders.setdefault(p.symbol, set())
+        if p.size:
+            holders.add(p.uid)
+        else:
+            holders.discard(p.uid)
+        self._liq_cache.pop(p.uid, None)
         self.store.put("positions", f"{p.uid}:{p.symbol}", p.uid, 0, p)
         self._events.setdefault(p.uid, {}).setdefault("position", {})[p.symbol] = p
 
     def _save_account(self, a: Account) -> None:
         self.store.put("accounts", str(a.uid), a.uid, a.uid, a)
+        self._liq_cache.pop(a.uid, None)
         self._wallet_dirty.add(a.uid)
 
     def drain_events(self) -> list[tuple[int, str, list[Any]]]:
@@ -270,6 +283,33 @@ class State:
                 lev = self.position(uid, o.symbol).leverage
                 order_im += o.leaves_qty * o.price / lev
         return upl, pos_im, order_im, pos_mm
+
+    def liq_price(self, uid: int, symbol: str) -> Decimal | None:
+        """Where this position's price makes the account's equity fall to its maintenance margin,
+        other positions held at their last price (cross margin: one account, one pot).
+
+        equity(p) = wallet + UPL(other positions) + (p - entry) x size; liquidation when
+        equity <= sum of maintenance margins (entry value x 0.5 %). None when unreachable.
+        """
+        cached = self._liq_cache.get(uid, {})
+        if symbol in cached:
+            return cached[symbol]
+        pos = self.positions.get((uid, symbol))
+        result: Decimal | None = None
+        if pos is not None and pos.size:
+            upl = mm = ZERO
+            for sym in INSTRUMENTS:
+                held = self.positions.get((uid, sym))
+                if held is not None and held.size:
+                    upl += (self.last[sym] - held.avg_price) * held.size
+                    mm += abs(held.size) * held.avg_price * INSTRUMENTS[sym].maintenance_rate
+            upl_other = upl - (self.last[symbol] - pos.avg_price) * pos.size
+            room = self.accounts[uid].wallet_balance + upl_other - mm
+            price = pos.avg_price - room / pos.size
+            if price > 0:
+                result = INSTRUMENTS[symbol].round_price(price)
+        self._liq_cache.setdefault(uid, {})[symbol] = result
+        return result
 
     def cum_realised(self, uid: int) -> Decimal:
         held = (self.positions.get((uid, sym)) for sym in INSTRUMENTS)

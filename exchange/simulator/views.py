@@ -276,7 +276,7 @@ def execution_json(e: Execution, ws: bool = False) -> dict[str, Any]:
         "orderQty": s(e.order_qty),
         "orderPrice": s(e.order_price),
         "execValue": money(e.exec_value),
-        "execType": "Trade",
+        "execType": e.exec_type,
         "execQty": s(e.exec_qty),
         "closedSize": s(e.closed_size),
         "extraFees": "",
@@ -295,22 +295,11 @@ def execution_json(e: Execution, ws: bool = False) -> dict[str, Any]:
     return data
 
 
-def liq_price(p: Position) -> Decimal:
-    """Isolated-style approximation: entry x (1 -/+ 1/leverage +/- maintenance rate), long/short.
-
-    Bybit's unified account liquidates on account margin, not per position; this figure is a guide.
-    """
-    if not p.size:
-        return ZERO
-    inst = INSTRUMENTS[p.symbol]
-    mmr = inst.maintenance_rate
-    if p.size > 0:
-        return inst.round_price(max(p.avg_price * (1 - 1 / p.leverage + mmr), ZERO))
-    return inst.round_price(p.avg_price * (1 + 1 / p.leverage - mmr))
-
-
-def position_json(p: Position, mark: Decimal, ws: bool = False) -> dict[str, Any]:
-    """A one-way position (positionIdx 0); the WS variant says ``entryPrice`` where REST says avgPrice."""
+def position_json(
+    p: Position, mark: Decimal, liq: Decimal | None, ws: bool = False
+) -> dict[str, Any]:
+    """A one-way position (positionIdx 0); the WS variant says ``entryPrice`` where REST says
+    avgPrice. ``liq`` is the account-level liquidation price (see State.liq_price)."""
     size = abs(p.size)
     value = size * p.avg_price
     upl = (mark - p.avg_price) * p.size if p.size else ZERO
@@ -333,7 +322,7 @@ def position_json(p: Position, mark: Decimal, ws: bool = False) -> dict[str, Any
         "breakEvenPrice": money(p.avg_price) if size else "",
         "positionBalance": money(im),
         "markPrice": s(mark),
-        "liqPrice": s(liq_price(p)) if size else "",
+        "liqPrice": s(liq) if size and liq is not None else "",
         "bustPrice": "",
         "positionMM": money(mm),
         "positionMMByMp": money(mm),

@@ -290,7 +290,7 @@ def test_cursor_pagination_and_history_retention(market: Any) -> None:
 
 
 def test_leverage_sets_initial_margin(market: Any) -> None:
-    """positionIM = value / leverage; liqPrice follows the documented approximation."""
+    """positionIM = value / leverage; liqPrice is where equity would meet maintenance margin."""
     http = market.http
     http.set_leverage(category="linear", symbol="ETHUSDT", buyLeverage="20", sellLeverage="20")
     http.place_order(
@@ -300,9 +300,64 @@ def test_leverage_sets_initial_margin(market: Any) -> None:
     entry = D(pos["avgPrice"])
     assert pos["side"] == "Sell" and pos["leverage"] == "20"
     assert D(pos["positionIM"]) == entry / 20
-    assert D(pos["liqPrice"]) == (entry * (1 + D(1) / 20 - D("0.005"))).quantize(D("0.01"))
+    wallet = http.get_wallet_balance(accountType="UNIFIED")["result"]["list"][0]
+    # Short 1 ETH: equity(p) = wallet + (entry - p) x 1 meets MM at p = entry + wallet - MM.
+    room = D(wallet["totalWalletBalance"]) - D(pos["positionMM"])
+    assert D(pos["liqPrice"]) == (entry + room).quantize(D("0.01"))
     fee = http.get_fee_rates(category="linear", symbol="ETHUSDT")["result"]["list"][0]
     assert fee == {"symbol": "ETHUSDT", "takerFeeRate": "0.00055", "makerFeeRate": "0.0002"}
+
+
+def test_liquidation_at_the_liquidation_price(simulator: Any) -> None:
+    """A 100x short on 15 USDT is liquidated when the replay reaches its liqPrice (2025-06-01's
+    high is 105843.6): orders cancelled, the position closed as BustTrade, logged as LIQUIDATION."""
+    _, key, secret = simulator.create_account(usdt="15")
+    http = simulator.http(key, secret)
+    http.set_leverage(category="linear", symbol="BTCUSDT", buyLeverage="100", sellLeverage="100")
+    http.place_order(
+        category="linear",
+        symbol="BTCUSDT",
+        side="Sell",
+        orderType="Market",
+        qty="0.010",
+        stopLoss="110000.0",
+    )
+    http.place_order(
+        category="linear",
+        symbol="BTCUSDT",
+        side="Buy",
+        orderType="Limit",
+        qty="0.001",
+        price="90000.0",
+        orderLinkId="bystander",
+    )
+    pos = http.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]
+    liq = D(pos["liqPrice"])
+    entry = D(pos["avgPrice"])
+    assert entry < liq < D("105843.6")
+    simulator.advance(minutes=1440)
+    pos = http.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]
+    assert pos["size"] == "0" and pos["liqPrice"] == ""
+    bust = [
+        x
+        for x in http.get_executions(category="linear")["result"]["list"]
+        if x["execType"] == "BustTrade"
+    ]
+    assert len(bust) == 1 and D(bust[0]["execPrice"]) == liq and bust[0]["side"] == "Buy"
+    history = {
+        o["orderLinkId"] or o["stopOrderType"] or o["orderId"]: o
+        for o in http.get_order_history(category="linear", limit=50)["result"]["list"]
+    }
+    assert history["bystander"]["cancelType"] == "CancelAllBeforeLiq"
+    assert history["StopLoss"]["orderStatus"] == "Deactivated"
+    closed = http.get_closed_pnl(category="linear")["result"]["list"][0]
+    assert closed["execType"] == "BustTrade"
+    log = http.get_transaction_log(accountType="UNIFIED")["result"]["list"]
+    assert log[0]["type"] == "LIQUIDATION"
+    wallet = D(
+        http.get_wallet_balance(accountType="UNIFIED")["result"]["list"][0]["totalWalletBalance"]
+    )
+    assert D(0) < wallet < D("15") - (liq - entry) * D("0.010") + D("0.0000001")
 
 
 def test_market_data_endpoints(market: Any) -> None:
