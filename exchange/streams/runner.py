@@ -136,7 +136,6 @@ class StreamRunner:
 
     # --- assignment -----------------------------------------------------------------------------
     def _plan(self) -> dict[str, _Planned]:
-        from exchange.credentials import credentials_open
         from exchange.services.candles import market_data_environment
 
         plan: dict[str, _Planned] = {}
@@ -164,7 +163,6 @@ class StreamRunner:
             plan["public:linear"] = _Planned(
                 "public:linear", url, topics, None, f"{url}|{','.join(topics)}"
             )
-        self._credentials_open = credentials_open
         return plan
 
     def refresh_assignment(self) -> None:
@@ -181,12 +179,14 @@ class StreamRunner:
         self._planned = plan
 
     def _open(self, planned: _Planned) -> None:
+        from exchange.credentials import credentials_open
+
         assert self.loop is not None and self._session is not None  # noqa: S101
         key = secret = None
         offset: Callable[[], int] = lambda: 0  # noqa: E731
         if planned.connection_id is not None:
             conn = ExchangeConnection.objects.get(pk=planned.connection_id)
-            creds = self._credentials_open(conn)
+            creds = credentials_open(conn)
             key, secret = creds.api_key, creds.api_secret
             base = settings.EXCHANGE_REST_URLS[conn.environment].rstrip("/")
 

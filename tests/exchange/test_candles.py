@@ -11,6 +11,7 @@ import pytest
 
 from exchange.gateway import ExchangeGateway
 from exchange.models import Candle
+from exchange.selectors import candles_recent
 from exchange.services.candles import candles_sync
 from exchange.services.market_data import market_data_subscribe, market_data_unsubscribe
 
@@ -65,6 +66,10 @@ def test_one_fetch_per_pair_backfill_and_gap_repair(
     assert counting[("BTCUSDT", "1")] == 2  # the head, and one range for the gap
     assert counting[("ETHUSDT", "5")] == 1
     assert {c.start: c.close for c in btc.filter(start__in=middle)} == before
+
+    recent = candles_recent(symbol="BTCUSDT", interval="1", limit=10)
+    assert len(recent) == 10 and recent[0].start < recent[-1].start
+    assert recent[-1].start == btc.order_by("-start").first().start  # type: ignore[union-attr]
 
     # Unsubscribed pairs are no longer fetched.
     market_data_unsubscribe(consumer="bot:4")

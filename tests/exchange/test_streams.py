@@ -136,6 +136,7 @@ def test_executions_survive_a_dropped_private_stream_exactly_once(
 def test_public_klines_and_tickers_for_symbols_in_use(sim: Any, settings: Any) -> None:
     """A subscribed pair gets a public socket: confirmed klines land in Candle, tickers in Redis."""
     from exchange.models import Candle
+    from exchange.selectors import ticker_latest
     from exchange.services.market_data import market_data_subscribe
     from tradingsvc.lib.redis import get_redis
 
@@ -154,6 +155,8 @@ def test_public_klines_and_tickers_for_symbols_in_use(sim: Any, settings: Any) -
                 and get_redis().get("xticker:ETHUSDT") is not None
             ),
         )
+        ticker = ticker_latest("ETHUSDT")
+        assert ticker is not None and ticker.last_price > 0
     finally:
         runner.stop()
     assert StreamRunner(1, 2)._plan().keys() | StreamRunner(0, 2)._plan().keys() == {
