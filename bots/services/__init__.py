@@ -1,0 +1,1 @@
+"""Writes of the bots app, one module per concern."""

@@ -1,0 +1,54 @@
+"""The bot lifecycle: draft -> running <-> paused -> stopped, plus error; every move audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.services.audit import audit_record
+from bots.models import Bot
+from exchange.models import ExchangeConnection
+
+State = Bot.State
+ALLOWED: dict[str, set[str]] = {
+    State.DRAFT: {State.RUNNING, State.STOPPED},
+    State.RUNNING: {State.PAUSED, State.STOPPED, State.ERROR},
+    State.PAUSED: {State.RUNNING, State.STOPPED, State.ERROR},
+    State.ERROR: {State.RUNNING, State.PAUSED, State.STOPPED},
+    State.STOPPED: set(),
+}
+
+
+class TransitionRefused(ValueError):
+    """Why the bot cannot move to that state, in words."""
+
+
+@transaction.atomic
+def bot_transition(
+    *, bot: Bot, to: str, by: object = None, reason: str = "", request: HttpRequest | None = None
+) -> Bot:
+    """Move a bot to ``to`` if the lifecycle allows it; starting live needs a working key."""
+    bot = (
+        Bot.objects.select_for_update(of=("self",))
+        .select_related("connection", "tenant")
+        .get(pk=bot.pk)
+    )
+    if bot.state == to:
+        return bot
+    if to not in ALLOWED[bot.state]:
+        raise TransitionRefused(f"A {bot.get_state_display().lower()} bot cannot be set to {to}.")
+    live_start = to == State.RUNNING and bot.mode == Bot.Mode.LIVE
+    if live_start and (
+        bot.connection is None or bot.connection.status != ExchangeConnection.Status.ACTIVE
+    ):
+        raise TransitionRefused("Connect a working exchange key before starting the bot live.")
+    before = {"state": bot.state}
+    bot.state = to
+    bot.state_reason = reason
+    bot.save(update_fields=["state", "state_reason", "updated_at"])
+    actor = by if getattr(by, "pk", None) else None
+    audit_record(
+        action=f"bot.{to}", actor=actor, tenant=bot.tenant, target=bot, request=request,  # type: ignore[arg-type]
+        before=before, after={"state": to, "reason": reason},
+    )  # fmt: skip
+    return bot

@@ -1,0 +1,192 @@
+"""Creating bots from risk templates and tuning them within the template's bounds.
+
+Every change is validated (plain errors per field, warnings when the risk is high), audited with
+before and after values, and takes effect at the next tick: ticks read the bot row, nothing is
+cached in a process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.models import Tenant, User
+from accounts.services.audit import audit_record
+from bots.models import Bot, RiskTemplate
+from bots.risk import RiskLimits, risk_warnings
+from bots.strategies import InvalidParameters, get_strategy
+from exchange.models import ExchangeConnection
+
+TUNABLE_LIMITS = (
+    "risk_per_trade",
+    "max_position_multiple",
+    "max_leverage",
+    "daily_loss_limit",
+    "max_drawdown",
+)
+LIMIT_LABELS = {
+    "risk_per_trade": "Risk per trade",
+    "max_position_multiple": "Largest position (x equity)",
+    "max_leverage": "Maximum leverage",
+    "daily_loss_limit": "Daily loss limit",
+    "max_drawdown": "Maximum drawdown",
+}
+
+
+class BotSettingsError(ValueError):
+    """Field errors, each a sentence the client can act on."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SettingsResult:
+    bot: Bot
+    warnings: list[str] = field(default_factory=list)
+    raised_risk: bool = False
+
+
+def limits_for(bot: Bot) -> RiskLimits:
+    """The risk manager's view of a bot's current settings."""
+    return RiskLimits(
+        risk_per_trade=bot.risk_per_trade,
+        max_position_multiple=bot.max_position_multiple,
+        max_leverage=bot.max_leverage,
+        daily_loss_limit=bot.daily_loss_limit,
+        max_drawdown=bot.max_drawdown,
+        allowed_symbols=frozenset(bot.template.symbols),
+        trading_start=bot.trading_start,
+        trading_end=bot.trading_end,
+        default_stop_fraction=bot.default_stop_fraction,
+        default_take_profit_fraction=bot.default_take_profit_fraction,
+    )
+
+
+def _validated_limits(template: RiskTemplate, values: dict[str, Any]) -> dict[str, Decimal]:
+    cleaned: dict[str, Decimal] = {}
+    errors: dict[str, str] = {}
+    for name in TUNABLE_LIMITS:
+        default = getattr(template, name)
+        raw = values.get(name, default)
+        label = LIMIT_LABELS[name]
+        try:
+            value = Decimal(str(raw))
+        except (InvalidOperation, ValueError):
+            errors[name] = f"{label}: enter a number."
+            continue
+        if not value.is_finite():
+            errors[name] = f"{label}: enter a number."
+            continue
+        bounds = template.bounds.get(name)
+        if bounds is None:
+            if value != default:
+                errors[name] = f"{label} is fixed by the {template.name} template."
+                continue
+        else:
+            low, high = Decimal(bounds[0]), Decimal(bounds[1])
+            if not low <= value <= high:
+                errors[name] = f"{label}: the {template.name} template allows {low} to {high}."
+                continue
+        cleaned[name] = value
+    if errors:
+        raise BotSettingsError(errors)
+    return cleaned
+
+
+def _validated_params(strategy_name: str, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        cleaned = get_strategy(strategy_name).clean_params(params)
+    except InvalidParameters as exc:
+        raise BotSettingsError(exc.errors) from None
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in cleaned.items()}
+
+
+def _snapshot(bot: Bot) -> dict[str, Any]:
+    return {
+        **{name: str(getattr(bot, name)) for name in TUNABLE_LIMITS},
+        "strategy_params": bot.strategy_params,
+        "symbol": bot.symbol,
+        "mode": bot.mode,
+    }
+
+
+@transaction.atomic
+def bot_create(
+    *,
+    tenant: Tenant,
+    template: RiskTemplate,
+    name: str,
+    symbol: str,
+    connection: ExchangeConnection | None,
+    by: User | None,
+    mode: str = Bot.Mode.DRY_RUN,
+    limits: dict[str, Any] | None = None,
+    strategy_params: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> SettingsResult:
+    """A new bot (draft) copied from ``template`` and tuned within its bounds."""
+    errors: dict[str, str] = {}
+    if symbol not in template.symbols:
+        errors["symbol"] = f"The {template.name} template trades {', '.join(template.symbols)}."
+    if connection is not None and connection.tenant_id != tenant.pk:
+        errors["connection"] = "Choose one of your own exchange keys."
+    if not name.strip():
+        errors["name"] = "Give the bot a name."
+    if errors:
+        raise BotSettingsError(errors)
+    cleaned = _validated_limits(template, limits or {})
+    params = _validated_params(
+        template.strategy, {**template.strategy_params, **(strategy_params or {})}
+    )
+    bot = Bot.objects.create(
+        tenant=tenant, connection=connection, template=template, name=name.strip()[:100], symbol=symbol,
+        timeframe=template.timeframe, strategy=template.strategy, strategy_params=params, mode=mode,
+        default_stop_fraction=template.default_stop_fraction,
+        default_take_profit_fraction=template.default_take_profit_fraction,
+        trading_start=template.trading_start, trading_end=template.trading_end, **cleaned,
+    )  # fmt: skip
+    audit_record(
+        action="bot.created",
+        actor=by,
+        tenant=tenant,
+        target=bot,
+        request=request,
+        after=_snapshot(bot),
+    )
+    return SettingsResult(bot=bot, warnings=risk_warnings(limits_for(bot)))
+
+
+@transaction.atomic
+def bot_update_settings(
+    *,
+    bot: Bot,
+    by: User | None,
+    limits: dict[str, Any] | None = None,
+    strategy_params: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> SettingsResult:
+    """Tune a bot; applies at its next tick. ``raised_risk`` tells the caller to ask for
+    reauthentication before saving (the web app checks it first with ``dry_run``-style validation)."""
+    bot = Bot.objects.select_for_update().select_related("template").get(pk=bot.pk)
+    before = _snapshot(bot)
+    current = {name: getattr(bot, name) for name in TUNABLE_LIMITS}
+    cleaned = _validated_limits(bot.template, {**current, **(limits or {})})
+    params = _validated_params(bot.strategy, {**bot.strategy_params, **(strategy_params or {})})
+    raised = any(cleaned[name] > current[name] for name in TUNABLE_LIMITS)
+    for name, value in cleaned.items():
+        setattr(bot, name, value)
+    bot.strategy_params = params
+    bot.save()
+    after = _snapshot(bot)
+    if after != before:
+        audit_record(
+            action="bot.settings_changed", actor=by, tenant=bot.tenant, target=bot, request=request,
+            before=before, after=after,
+        )  # fmt: skip
+    return SettingsResult(bot=bot, warnings=risk_warnings(limits_for(bot)), raised_risk=raised)
