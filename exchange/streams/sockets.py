@@ -157,9 +157,13 @@ class StreamSocket:
                 self._ws = None
 
     async def _ping(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Bybit's heartbeat: a text ping every 20 s (the reader notices a dead socket)."""
         while not ws.closed:
             await asyncio.sleep(self.ping_seconds)
-            await ws.send_str('{"op":"ping"}')
+            try:
+                await ws.send_str('{"op":"ping"}')
+            except (ConnectionError, RuntimeError):
+                return
 
     async def _auth(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         assert self._api_key is not None and self._api_secret is not None  # noqa: S101
