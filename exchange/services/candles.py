@@ -133,7 +133,8 @@ def _sync_head(gw: ExchangeGateway, symbol: str, interval: str, result: SyncResu
         (last is None and have < want) or (last is not None and oldest > last and step is not None)
     ):
         end = oldest - timedelta(milliseconds=1)
-        page = gw.klines(symbol, interval, end=end, limit=min(PAGE, max(want - have, 1)))
+        size = PAGE if last is not None else min(PAGE, max(want - have, 1))
+        page = gw.klines(symbol, interval, end=end, limit=size)
         result.fetches += 1
         if not page:
             break

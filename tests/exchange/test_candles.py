@@ -77,3 +77,25 @@ def test_one_fetch_per_pair_backfill_and_gap_repair(
     counting.clear()
     candles_sync()
     assert set(counting) == {("BTCUSDT", "1")}
+
+
+def test_an_outage_longer_than_the_head_page_is_filled(
+    sim: Any, settings: Any, counting: Counter[tuple[str, str]]
+) -> None:
+    """Six hours without a sync (more than one 200-candle head page of 1m): the next run pages
+    back until it meets the stored candles, leaving no hole."""
+    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
+    settings.EXCHANGE_CANDLE_BACKFILL = 50
+    market_data_subscribe(symbol="ETHUSDT", interval="1", consumer="bot:9")
+    candles_sync()
+    sim.advance(minutes=360)
+    counting.clear()
+    candles_sync()
+    starts = list(
+        Candle.objects.filter(symbol="ETHUSDT", interval="1")
+        .order_by("start")
+        .values_list("start", flat=True)
+    )
+    assert len(starts) >= 50 + 359
+    assert all(b - a == timedelta(minutes=1) for a, b in itertools.pairwise(starts))
+    assert counting[("ETHUSDT", "1")] == 2  # the head page and one page further back
