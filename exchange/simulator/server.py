@@ -68,9 +68,9 @@ class Simulator:
         trades, self.engine.public_trades = self.engine.public_trades, []
         dropped: set[int] = set()
         for uid, topic, records in self.engine.drain_events():
-            if uid in dropped:
-                continue
-            if self.hub.has_private(uid) and self.faults.match(uid, topic, PUSH_KINDS):
+            if uid in dropped or not self.hub.has_private(uid):
+                continue  # nobody listening: do not build the push at all
+            if self.faults.match(uid, topic, PUSH_KINDS):
                 dropped.add(uid)
                 await self.hub.disconnect("private", uid)
                 continue
