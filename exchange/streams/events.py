@@ -72,7 +72,15 @@ def handlers() -> list[Any]:
 def dispatch(event: StreamEvent, *, raise_errors: bool = False) -> bool:
     """Call every handler; True if all succeeded. Errors are logged (and raised if asked)."""
     ok = True
-    for handler in handlers():
+    try:
+        registered = handlers()
+    except ImportError:
+        # A misconfigured hook must not lose data: executions stay unhandled and are offered again.
+        log.exception("exchange.stream_handler_missing", paths=settings.EXCHANGE_STREAM_HANDLERS)
+        if raise_errors:
+            raise
+        return False
+    for handler in registered:
         try:
             handler(event)
         except Exception:
