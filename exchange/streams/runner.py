@@ -78,6 +78,7 @@ class StreamRunner:
         self._planned: dict[str, _Planned] = {}
         self.catchup_pending: dict[int, float] = {}  # connection id -> not before (monotonic)
         self.catchups: dict[int, int] = defaultdict(int)  # completed catch-ups per connection
+        self.auth_failures: dict[int, str] = {}  # connection id -> Bybit's refusal text
         self._tickers: dict[str, dict[str, Any]] = {}
         self._last_assignment = 0.0
         self._last_heartbeat = 0.0
@@ -244,6 +245,8 @@ class StreamRunner:
                     self.catchup_pending[item.connection_id] = 0.0
                 if item.data.get("connects", 1) > 1:
                     self.reconnects += 1
+            elif item.kind == "auth_failed" and item.connection_id is not None:
+                self.auth_failures[item.connection_id] = str(item.data.get("error", ""))
             elif item.kind == "message":
                 self.messages += 1
                 self.last_message_at = datetime.fromtimestamp(item.received, tz=UTC)

@@ -35,7 +35,7 @@ SUBSCRIBE_BATCH = 10
 
 @dataclass
 class Inbound:
-    """One item for the runner: ``kind`` is "message", "connected" or "disconnected"."""
+    """One item for the runner: "message", "connected", "disconnected" or "auth_failed"."""
 
     kind: str
     socket: str
@@ -65,6 +65,7 @@ class StreamSocket:
         ping_seconds: float = 20.0,
         connect_gate: ConnectGate | None = None,
         max_backoff: float = 30.0,
+        auth_retry_seconds: float = 300.0,
     ) -> None:
         self.name = name
         self.url = url
@@ -78,6 +79,7 @@ class StreamSocket:
         self.ping_seconds = ping_seconds
         self.connect_gate = connect_gate
         self.max_backoff = max_backoff
+        self.auth_retry_seconds = auth_retry_seconds
         self.connects = 0
         self.last_message_at: float | None = None
         self._closing = False
@@ -104,7 +106,19 @@ class StreamSocket:
                 await self._session_once()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # any failure means: reconnect
+            except PermissionError as exc:
+                # A refused key will not fix itself in seconds, and every attempt spends one of the
+                # IP's 500 connections per 5 minutes: wait long, and tell the runner.
+                self.last_error = str(exc)[:300]
+                log.warning("exchange.stream_auth_refused", socket=self.name, error=self.last_error)
+                self.outbox.put(
+                    Inbound(
+                        "auth_failed", self.name, self.connection_id, {"error": self.last_error}
+                    )
+                )
+                await asyncio.sleep(self.auth_retry_seconds)
+                continue
+            except Exception as exc:  # any other failure means: reconnect
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 log.info("exchange.stream_error", socket=self.name, error=self.last_error)
             self.outbox.put(Inbound("disconnected", self.name, self.connection_id))

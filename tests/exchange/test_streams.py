@@ -134,13 +134,15 @@ def test_executions_survive_a_dropped_private_stream_exactly_once(
 
 
 def test_public_klines_and_tickers_for_symbols_in_use(sim: Any, settings: Any) -> None:
-    """A subscribed pair gets a public socket: confirmed klines land in Candle, tickers in Redis."""
+    """A subscribed pair gets a public socket: confirmed klines land in Candle, tickers in Redis;
+    the assignment follows connections being activated and retired."""
     from exchange.models import Candle
     from exchange.selectors import ticker_latest
     from exchange.services.market_data import market_data_subscribe
     from tradingsvc.lib.redis import get_redis
 
     settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
+    settings.EXCHANGE_STREAM_PING_SECONDS = 0.3  # the pinger runs, pongs are ignored
     get_redis().delete("xticker:ETHUSDT")
     market_data_subscribe(symbol="ETHUSDT", interval="1", consumer="bot:1")
     runner = StreamRunner(0, 1)
@@ -157,8 +159,34 @@ def test_public_klines_and_tickers_for_symbols_in_use(sim: Any, settings: Any) -
         )
         ticker = ticker_latest("ETHUSDT")
         assert ticker is not None and ticker.last_price > 0
+        assert runner.sockets["public:linear"].connects == 1  # pings kept it alive
+
+        # A key activated later joins without a restart; a retired one leaves.
+        conn, _ = make_connection(sim)
+        runner.refresh_assignment()
+        pump(runner, lambda: runner.catchups[conn.pk] >= 1)
+        ExchangeConnection.objects.filter(pk=conn.pk).update(
+            status=ExchangeConnection.Status.RETIRED
+        )
+        runner.refresh_assignment()
+        assert f"private:{conn.pk}" not in runner.sockets
     finally:
         runner.stop()
     assert StreamRunner(1, 2)._plan().keys() | StreamRunner(0, 2)._plan().keys() == {
         "public:linear"
     }
+
+
+def test_a_refused_key_backs_off_and_is_reported(sim: Any) -> None:
+    """A key the exchange refuses on the private stream is reported, not hammered."""
+    conn, _ = make_connection(sim)
+    credentials_seal(conn, api_key="NOSUCHKEY0001", api_secret="x" * 36)
+    runner = StreamRunner(0, 1)
+    runner.start()
+    try:
+        pump(runner, lambda: conn.pk in runner.auth_failures)
+        time.sleep(0.5)
+        assert runner.sockets[f"private:{conn.pk}"].connects == 1
+        assert "Invalid apikey" in runner.auth_failures[conn.pk]
+    finally:
+        runner.stop()
