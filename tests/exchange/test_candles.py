@@ -99,3 +99,20 @@ def test_an_outage_longer_than_the_head_page_is_filled(
     assert len(starts) >= 50 + 359
     assert all(b - a == timedelta(minutes=1) for a, b in itertools.pairwise(starts))
     assert counting[("ETHUSDT", "1")] == 2  # the head page and one page further back
+
+
+def test_an_overlapping_run_skips_a_pair_being_synced(
+    sim: Any, settings: Any, counting: Counter[tuple[str, str]]
+) -> None:
+    """A redelivered or overlapping task finds the pair's lock taken and does not fetch it again."""
+    from tradingsvc.lib.redis import get_redis
+
+    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
+    market_data_subscribe(symbol="BTCUSDT", interval="60", consumer="bot:1")
+    get_redis().set("xcandles:lock:BTCUSDT:60", "1", ex=50)  # another run is on it
+    try:
+        results = candles_sync()
+    finally:
+        get_redis().delete("xcandles:lock:BTCUSDT:60")
+    assert results[("BTCUSDT", "60")].skipped
+    assert counting[("BTCUSDT", "60")] == 0
