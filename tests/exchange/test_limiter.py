@@ -33,12 +33,13 @@ def test_two_worker_processes_share_one_accounts_order_budget(
     flush_limiter()
     _, key, secret = simulator.create_account(usdt="100000")
     price = str(below_market(simulator))
-    worker = start_gateway_worker(tmp_path, sim_port=simulator.port, concurrency=2)
+    queue = f"gateway-test-{uuid.uuid4().hex[:8]}"
+    worker = start_gateway_worker(tmp_path, sim_port=simulator.port, queue=queue, concurrency=2)
     try:
         started = time.monotonic()
         report_key = f"xtest:burst:{uuid.uuid4().hex}"
         for n in range(2):
-            burst_orders.delay(key, secret, 15, f"w{n}", price, report_key)
+            burst_orders.apply_async((key, secret, 15, f"w{n}", price, report_key), queue=queue)
         wait_for(lambda: get_redis().llen(report_key) == 2, timeout=60, message="both bursts")
         results = [json.loads(x) for x in get_redis().lrange(report_key, 0, -1)]
         elapsed = time.monotonic() - started

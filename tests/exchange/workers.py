@@ -17,7 +17,11 @@ from tests.fixtures.celery_worker import (
 )
 
 
-def start_gateway_worker(tmp_dir: Path, *, sim_port: int, concurrency: int = 2) -> WorkerProcess:
+def start_gateway_worker(
+    tmp_dir: Path, *, sim_port: int, queue: str, concurrency: int = 2
+) -> WorkerProcess:
+    """A prefork worker consuming only ``queue``: other test sessions' workers share the broker,
+    and must not take (and fail) these tasks."""
     from ops.heartbeat import live_workers
 
     hostname = f"gw-{uuid.uuid4().hex[:8]}@localhost"
@@ -33,7 +37,7 @@ def start_gateway_worker(tmp_dir: Path, *, sim_port: int, concurrency: int = 2) 
         sys.executable, "-m", "celery", "-A", "tradingsvc", "worker",
         "-P", "prefork", "-c", str(concurrency), "-l", "INFO", "--hostname", hostname,
         "--include", "tests.exchange.tasks", "--without-mingle", "--without-gossip",
-        "--prefetch-multiplier", "1",
+        "--prefetch-multiplier", "1", "-Q", queue,
     ]  # fmt: skip
     process = subprocess.Popen(
         argv,
