@@ -235,6 +235,47 @@ class OrderIntent(models.Model):
         return f"{self.order_link_id} {self.side} {self.qty} {self.symbol} [{self.state}]"
 
 
+class BotFill(models.Model):
+    """A fill applied to a bot's position, once: unique per (connection, exchange execution id).
+
+    Executions can be offered more than once (stream and REST catch-up both see them, a handler
+    may die after applying one); this row, written in the same transaction as the position change,
+    makes applying a fill idempotent.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="bot_fills")
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="fills")
+    intent = models.ForeignKey(
+        OrderIntent, on_delete=models.SET_NULL, null=True, blank=True, related_name="fills"
+    )
+    connection = models.ForeignKey(
+        ExchangeConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    exec_id = models.CharField(max_length=64)
+    symbol = models.CharField(max_length=32)
+    side = models.CharField(max_length=4)
+    price = money_field()
+    qty = money_field()
+    fee = money_field(default=Decimal(0))
+    realised_pnl = money_field(default=Decimal(0))
+    simulated = models.BooleanField(default=False)
+    exec_time = models.DateTimeField()
+
+    objects = TenantOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-exec_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "exec_id"], name="botfill_unique_connection_exec"
+            )
+        ]
+        indexes = [models.Index(fields=["bot", "-exec_time"])]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.qty} {self.symbol} @ {self.price}"
+
+
 class BotPosition(models.Model):
     """The bot's position as the service knows it (from fills, corrected by reconciliation)."""
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from accounts.services.audit import audit_record
 from bots.models import Bot
 from exchange.models import ExchangeConnection
+from exchange.services.market_data import market_data_subscribe, market_data_unsubscribe
 
 State = Bot.State
 ALLOWED: dict[str, set[str]] = {
@@ -43,6 +44,11 @@ def bot_transition(
     ):
         raise TransitionRefused("Connect a working exchange key before starting the bot live.")
     before = {"state": bot.state}
+    if to == State.RUNNING:
+        # The candle sync fetches what running bots need; one subscription per bot.
+        market_data_subscribe(symbol=bot.symbol, interval=bot.timeframe, consumer=f"bot:{bot.pk}")
+    elif to == State.STOPPED:
+        market_data_unsubscribe(consumer=f"bot:{bot.pk}")
     bot.state = to
     bot.state_reason = reason
     bot.save(update_fields=["state", "state_reason", "updated_at"])

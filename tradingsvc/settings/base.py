@@ -184,6 +184,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # The public address of the site, for links in emails sent outside a request (tasks).
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
+# Equity a dry-run bot without an exchange key sizes its simulated orders from (USDT).
+DRY_RUN_EQUITY: str = env("DRY_RUN_EQUITY", default="10000")
 INVITATION_TTL_DAYS: int = env.int("INVITATION_TTL_DAYS", default=7)
 OTP_TOTP_ISSUER = "tradingsvc operator"
 
@@ -244,6 +246,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "ops-prune-task-runs": {
         "task": "ops.prune_task_runs",
         "schedule": 6 * 60 * 60.0,
+    },
+    "bots-dispatch-ticks": {
+        "task": "bots.dispatch_ticks",
+        "schedule": 2.0,
     },
     "accounts-validate-exchange-keys": {
         "task": "accounts.validate_exchange_keys",
@@ -358,7 +364,7 @@ EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float(
 )
 # Streams (exchange/streams): where received events go. Dotted paths of callables; the engine
 # (issue 7) adds its own. Each gets one typed event (exchange.streams.events).
-EXCHANGE_STREAM_HANDLERS: list[str] = []
+EXCHANGE_STREAM_HANDLERS: list[str] = ["bots.services.fills.on_stream_event"]
 EXCHANGE_STREAM_PING_SECONDS: float = 20.0
 # Bybit allows 500 new WebSocket connections per 5 minutes per IP; keep some headroom.
 EXCHANGE_STREAM_CONNECTS_PER_5MIN: int = env.int("EXCHANGE_STREAM_CONNECTS_PER_5MIN", default=450)

@@ -1,0 +1,136 @@
+"""Ticks against the simulator (stepped clock): dry run and live, never a doubled order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bots.models import Bot, BotFill, BotPosition, BotTick, OrderIntent, RiskTemplate, SharedSignal
+from bots.services.lifecycle import bot_transition
+from bots.services.orders import intent_resolve, intent_send
+from bots.services.settings import bot_create
+from bots.services.ticks import tick_run, ticks_dispatch
+from exchange.gateway import ExchangeGateway
+from exchange.instruments import instruments_forget
+from exchange.services.candles import candles_sync
+from exchange.services.executions import execution_store, executions_hand_over
+from tests.factories import client_with_2fa
+
+pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit
+
+
+@pytest.fixture
+def sim(simulator, settings):
+    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
+    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
+    settings.EXCHANGE_CANDLE_BACKFILL = 200
+    instruments_forget()
+    yield simulator
+    instruments_forget()
+
+
+@pytest.fixture
+def owner():
+    return client_with_2fa()
+
+
+def running_bot(owner, *, mode, connection=None, name="bot") -> Bot:
+    template = RiskTemplate.objects.get(
+        slug="moderate"
+    )  # EMA 12/26 on 15-minute candles, shorts allowed
+    bot = bot_create(
+        tenant=owner.tenant, template=template, name=name, symbol="BTCUSDT", connection=connection,
+        by=owner.user, mode=mode,
+    ).bot  # fmt: skip
+    return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
+
+
+def run_due_ticks() -> list[BotTick]:
+    """What beat and the workers do: sync candles once, dispatch, run each due tick."""
+    candles_sync()
+    return [tick_run(bot_id=bot_id, candle_start=start) for bot_id, start in ticks_dispatch()]
+
+
+def connect_live(sim, owner):
+    from accounts.services.exchange_keys import exchange_key_connect
+
+    uid, key, secret = sim.create_account(usdt="10000")
+    connection = exchange_key_connect(
+        tenant=owner.tenant, environment="simulator", api_key=key, api_secret=secret, by=owner.user
+    )
+    return uid, connection
+
+
+def test_dry_run_bots_share_one_signal_and_fill_at_the_close_without_sending(sim, owner):
+    bots = [running_bot(owner, mode=Bot.Mode.DRY_RUN, name=f"dry {i}") for i in range(3)]
+    ticks = run_due_ticks()
+
+    assert len(ticks) == 3 and all(t.status == BotTick.Status.DONE for t in ticks), [
+        t.error for t in ticks
+    ]
+    assert SharedSignal.objects.count() == 1  # one indicator run for three bots
+    intents = OrderIntent.objects.filter(bot__in=bots)
+    assert intents.count() == 3 and all(i.state == OrderIntent.State.SIMULATED for i in intents)
+    for bot in bots:
+        position = BotPosition.objects.get(bot=bot)
+        intent = intents.get(bot=bot)
+        assert abs(position.qty) == intent.qty and position.avg_price == intent.avg_fill_price
+        assert BotFill.objects.get(bot=bot).simulated is True
+    assert "EMA" in ticks[0].reasons  # the strategy's reason, in words
+
+    assert run_due_ticks() == []  # same candle: nothing is due again
+
+
+def test_live_tick_sends_once_and_the_fill_updates_the_position(sim, owner):
+    _uid, connection = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
+    (tick,) = run_due_ticks()
+    assert tick.status == BotTick.Status.DONE, tick.error
+    (intent,) = OrderIntent.objects.filter(bot=bot)
+    assert intent.state == OrderIntent.State.SENT and intent.exchange_order_id
+
+    # A redelivered tick (the worker died before marking it done) continues without resending.
+    BotTick.objects.filter(pk=tick.pk).update(status=BotTick.Status.PENDING)
+    tick_run(bot_id=bot.pk, candle_start=tick.candle_start)
+    assert OrderIntent.objects.filter(bot=bot).count() == 1
+
+    gateway = ExchangeGateway.for_connection(connection)
+    sim.advance(minutes=1)  # the market order fills as the clock moves
+    order = gateway.get_order("BTCUSDT", order_link_id=intent.order_link_id)
+    assert order is not None and order.status == "Filled"
+    history = gateway.executions(symbol="BTCUSDT")
+    assert {e.order_link_id for e in history.items} == {intent.order_link_id}  # exactly one order
+
+    # The fill arrives (here through the REST catch-up path the streams also use).
+    execution_store(connection_id=connection.pk, executions=history.items, source="rest")
+    assert executions_hand_over() == len(history.items)
+    executions_hand_over()  # offered again: applied once
+    position = BotPosition.objects.get(bot=bot)
+    (exchange_position,) = [p for p in gateway.positions("BTCUSDT") if p.size != 0]
+    signed = exchange_position.size if exchange_position.side == "Buy" else -exchange_position.size
+    assert position.qty == signed
+    assert position.avg_price == exchange_position.avg_price
+    assert BotFill.objects.filter(bot=bot).count() == len(history.items)
+
+
+def test_a_dropped_reply_is_resolved_by_asking_never_by_sending_again(sim, owner, settings):
+    uid, connection = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
+    sim.fault("drop_reply", uid=uid, path="/v5/order/create", ms=1500, count=1)
+    settings.EXCHANGE_HTTP_TIMEOUT_SECONDS = 1.0
+    (_tick,) = run_due_ticks()
+    (intent,) = OrderIntent.objects.filter(bot=bot)
+    assert intent.state == OrderIntent.State.UNKNOWN  # the order exists, but we never heard back
+
+    gateway = ExchangeGateway.for_connection(connection)
+    intent_send(intent=intent, gateway=gateway)  # a retry must not send an UNKNOWN intent
+    resolved = intent_resolve(intent=intent, gateway=gateway)
+    assert resolved.state in (OrderIntent.State.SENT, OrderIntent.State.FILLED)
+    assert resolved.exchange_order_id
+    sim.advance(minutes=1)
+    links = [e.order_link_id for e in gateway.executions(symbol="BTCUSDT").items]
+    assert set(links) == {intent.order_link_id}
+    assert (
+        Decimal(sum(e.exec_qty for e in gateway.executions(symbol="BTCUSDT").items)) == intent.qty
+    )
