@@ -48,6 +48,23 @@ PRIVATE_TOPICS = ["order", "execution", "position", "wallet"]
 CATCHUP_OVERLAP = timedelta(minutes=1)
 
 
+# Bybit: the args of one public connection may total at most 21,000 characters.
+PUBLIC_ARGS_CHARS = 20_000
+
+
+def _chunks_by_length(topics: list[str], limit: int) -> list[list[str]]:
+    """Split topics over as many public connections as the args-length rule needs."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for topic in topics:
+        if chunks[-1] and size + len(topic) > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(topic)
+        size += len(topic)
+    return chunks
+
+
 def shard_of_symbol(symbol: str, shards: int) -> int:
     return zlib.crc32(symbol.encode()) % shards
 
@@ -161,9 +178,9 @@ class StreamRunner:
         if topics:
             env = market_data_environment()
             url = settings.EXCHANGE_WS_URLS[env]["public"] + "/v5/public/linear"
-            plan["public:linear"] = _Planned(
-                "public:linear", url, topics, None, f"{url}|{','.join(topics)}"
-            )
+            for n, chunk in enumerate(_chunks_by_length(topics, PUBLIC_ARGS_CHARS)):
+                name = "public:linear" if n == 0 else f"public:linear:{n}"
+                plan[name] = _Planned(name, url, chunk, None, f"{url}|{','.join(chunk)}")
         return plan
 
     def refresh_assignment(self) -> None:

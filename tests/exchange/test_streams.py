@@ -190,3 +190,14 @@ def test_a_refused_key_backs_off_and_is_reported(sim: Any) -> None:
         assert "Invalid apikey" in runner.auth_failures[conn.pk]
     finally:
         runner.stop()
+
+
+def test_public_topics_are_split_under_bybits_args_length() -> None:
+    """Bybit allows 21,000 characters of args per public connection; more topics open more."""
+    from exchange.streams.runner import _chunks_by_length
+
+    topics = [f"kline.1.SYMBOL{i:05d}USDT" for i in range(2000)]
+    chunks = _chunks_by_length(topics, 20_000)
+    assert len(chunks) > 1
+    assert all(sum(len(t) for t in c) <= 20_000 for c in chunks)
+    assert [t for c in chunks for t in c] == topics
