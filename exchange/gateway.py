@@ -32,7 +32,9 @@ Behaviour every call shares:
   and learns from ``X-Bapi-Limit*`` headers; 10006 blocks the bucket until Bybit's reset time;
 - reads are retried (``EXCHANGE_READ_ATTEMPTS``) with jittered backoff on rate limits, 5xx/10016 and
   timeouts; writes are never retried except after a 10002 (rejected before processing, once the
-  clock offset is re-measured);
+  clock offset is re-measured). A write answered by a timeout, a dropped connection, HTTP
+  500/502/504 or 10016 "Server error" raises ``UnknownOutcomeError``; HTTP 503 and 10016 "Service is
+  restarting" (refused up front) raise ``ExchangeUnavailableError``;
 - signatures use the measured server-time offset (``exchange.clock``).
 """
 
