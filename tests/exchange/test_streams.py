@@ -201,3 +201,50 @@ def test_public_topics_are_split_under_bybits_args_length() -> None:
     assert len(chunks) > 1
     assert all(sum(len(t) for t in c) <= 20_000 for c in chunks)
     assert [t for c in chunks for t in c] == topics
+
+
+def test_a_fill_whose_push_was_cut_off_is_recovered_once(
+    sim: Any, settings: Any, handlers: list[str]
+) -> None:
+    """The simulator closes the private socket exactly when an execution push is due (twice): the
+    fill happened but its push is lost. The catch-up after each reconnect stores it, once."""
+    conn, uid = make_connection(sim)
+    runner = StreamRunner(0, 1)
+    runner.start()
+    try:
+        pump(runner, lambda: runner.catchups[conn.pk] >= 1)
+        gw = gateway_for_connection(conn)
+        sim.fault("ws_drop_push", uid=uid, path="execution", count=2)
+        for i in range(6):
+            gw.place_order(
+                OrderRequest(
+                    symbol="ETHUSDT",
+                    side="Buy" if i % 2 == 0 else "Sell",
+                    order_type="Market",
+                    qty=Decimal("0.01"),
+                    order_link_id=f"d-{uuid.uuid4().hex[:16]}",
+                )
+            )
+            if i in (0, 3):
+                # Let the runner notice the cut and reconnect before the next fills.
+                before = runner.catchups[conn.pk]
+
+                def reconnected(before: int = before) -> bool:
+                    return runner.catchups[conn.pk] > before
+
+                pump(runner, reconnected)
+        pump(runner, lambda: Execution.objects.filter(connection=conn).count() >= 6)
+        for _ in range(10):
+            runner.step(timeout=0.05)
+        first = Execution.objects.filter(connection=conn).order_by("exec_time").first()
+        assert first is not None
+        on_exchange = {
+            e.exec_id for e in gw.executions_since(first.exec_time - timedelta(minutes=5))
+        }
+        stored = list(Execution.objects.filter(connection=conn).values_list("exec_id", flat=True))
+        assert len(on_exchange) == 6 and sorted(stored) == sorted(on_exchange)
+        assert runner.sockets[f"private:{conn.pk}"].connects >= 3
+        assert Execution.objects.filter(connection=conn, source="rest").count() >= 2
+        assert sorted(handlers) == sorted(on_exchange)
+    finally:
+        runner.stop()
