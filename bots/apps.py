@@ -12,3 +12,14 @@ class BotsConfig(AppConfig):
 
         # A bot follows its exchange key through rotation.
         register_key_user("bots.Bot", "connection")
+
+        from celery.signals import worker_ready
+
+        worker_ready.connect(_reconcile_at_worker_start, weak=False)
+
+
+def _reconcile_at_worker_start(**_: object) -> None:
+    """Reconcile before trusting local state: a worker may start after fills it never saw."""
+    from bots.tasks import reconcile_all
+
+    reconcile_all.delay()

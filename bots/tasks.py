@@ -21,3 +21,49 @@ def tick(bot_id: int, candle_start: str) -> str:
     from bots.services.ticks import tick_run
 
     return str(tick_run(bot_id=bot_id, candle_start=datetime.fromisoformat(candle_start)).status)
+
+
+@shared_task(name="bots.reconcile_all")
+def reconcile_all() -> int:
+    """Beat (every minute) and worker start: one reconciliation task per connection with bots."""
+    from bots.models import Bot
+
+    ids = set(
+        Bot.objects.exclude(connection=None)
+        .exclude(state__in=[Bot.State.DRAFT, Bot.State.STOPPED])
+        .values_list("connection_id", flat=True)
+    )
+    for connection_id in ids:
+        reconcile.delay(connection_id=connection_id)
+    return len(ids)
+
+
+@shared_task(name="bots.reconcile")
+def reconcile(connection_id: int) -> dict[str, object]:
+    from bots.services.reconcile import reconcile_connection
+    from exchange.models import ExchangeConnection
+
+    connection = ExchangeConnection.objects.get(pk=connection_id)
+    return reconcile_connection(connection=connection).__dict__
+
+
+@shared_task(name="bots.snapshot_equity")
+def snapshot_equity() -> int:
+    """Beat, every few minutes: equity per tenant (wallet) and per bot."""
+    from bots.models import Bot
+    from bots.services.snapshots import snapshot_bot, snapshot_connection
+    from exchange.models import ExchangeConnection
+
+    done = 0
+    connection_ids = set(
+        Bot.objects.exclude(connection=None)
+        .exclude(state=Bot.State.DRAFT)
+        .values_list("connection_id", flat=True)
+    )
+    for connection in ExchangeConnection.objects.filter(pk__in=connection_ids):
+        snapshot_connection(connection=connection)
+        done += 1
+    for bot in Bot.objects.filter(connection=None).exclude(state=Bot.State.DRAFT):
+        snapshot_bot(bot=bot)
+        done += 1
+    return done

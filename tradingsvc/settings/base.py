@@ -251,6 +251,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "bots.dispatch_ticks",
         "schedule": 2.0,
     },
+    "bots-reconcile": {
+        "task": "bots.reconcile_all",
+        "schedule": 60.0,
+    },
+    "bots-snapshot-equity": {
+        "task": "bots.snapshot_equity",
+        "schedule": 300.0,
+    },
     "accounts-validate-exchange-keys": {
         "task": "accounts.validate_exchange_keys",
         "schedule": 24 * 60 * 60.0,

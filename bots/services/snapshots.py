@@ -1,0 +1,56 @@
+"""Equity snapshots every few minutes, per tenant (from the wallet) and per bot (from its position).
+
+P&L today and in total come from these snapshots and the fills; deposits and withdrawals are
+capital flows (``CapitalFlow``), so they never count as profit or loss.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from bots.models import Bot, BotPosition, EquitySnapshot
+from exchange.gateway import ExchangeGateway
+from exchange.models import Candle, ExchangeConnection
+
+
+def _last_price(symbol: str, interval: str) -> Decimal | None:
+    candle = Candle.objects.filter(symbol=symbol, interval=interval).order_by("-start").first()
+    return candle.close if candle else None
+
+
+def unrealised_pnl(position: BotPosition, price: Decimal | None) -> Decimal:
+    if price is None or position.qty == 0:
+        return Decimal(0)
+    value: Decimal = position.qty * (price - position.avg_price)
+    return value
+
+
+def snapshot_connection(*, connection: ExchangeConnection) -> EquitySnapshot:
+    """The tenant's equity from the exchange wallet, plus one snapshot per bot on this key."""
+    now = timezone.now()
+    wallet = ExchangeGateway.for_connection(connection).wallet_balance()
+    tenant_snapshot = EquitySnapshot.objects.create(
+        tenant_id=connection.tenant_id, at=now, equity=wallet.total_equity
+    )
+    for bot in Bot.objects.filter(connection=connection).exclude(state=Bot.State.DRAFT):
+        snapshot_bot(bot=bot, at=now)
+    return tenant_snapshot
+
+
+def snapshot_bot(*, bot: Bot, at: datetime | None = None) -> EquitySnapshot:
+    """A bot's equity: its sized capital plus realised and unrealised P&L of its own trades."""
+    at = at or timezone.now()
+    position = BotPosition.objects.filter(bot=bot, symbol=bot.symbol).first()
+    realised = position.realised_pnl if position else Decimal(0)
+    unrealised = (
+        unrealised_pnl(position, _last_price(bot.symbol, bot.timeframe)) if position else Decimal(0)
+    )
+    base = Decimal(settings.DRY_RUN_EQUITY) if bot.connection_id is None else Decimal(0)
+    return EquitySnapshot.objects.create(
+        tenant_id=bot.tenant_id, bot=bot, at=at, equity=base + realised + unrealised,
+        realised_pnl=realised, unrealised_pnl=unrealised,
+    )  # fmt: skip
