@@ -195,11 +195,12 @@ class ExchangeGateway:
                     environment=self.environment, endpoint=path, account=account
                 )
             try:
+                sent = time.monotonic()
                 try:
                     result, headers = self.client.call(path, params, write=write)
                 finally:
                     if permit is not None and self.limiter is not None:
-                        self.limiter.settle(permit)
+                        self.limiter.settle(permit, time.monotonic() - sent)
             except TimestampError:
                 # 10002 is decided before Bybit processes anything, so one re-send with a freshly
                 # measured offset is safe even for a write.

@@ -185,8 +185,12 @@ class RateLimiter:
             # Jitter spreads the queued callers so they do not all wake on the same millisecond.
             time.sleep(wait_ms / 1000 + random.uniform(0, 0.02))  # noqa: S311 - jitter
 
-    def settle(self, permit: Permit) -> None:
-        """The request was answered (or failed): its hits count from now."""
+    def settle(self, permit: Permit, elapsed: float | None = None) -> None:
+        """The request was answered (or failed) ``elapsed`` seconds after admission: its hits
+        count from now. Within the margin the widened window already covers it, so the common
+        fast answer costs no second round trip."""
+        if elapsed is not None and elapsed * 1000 <= self.config.margin_ms:
+            return
         self._settle(keys=permit.window_keys, args=[permit.member])
 
     def try_acquire_bucket(self, name: str, *, limit: int, window_ms: int) -> int:
