@@ -4,30 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from ops.live import LiveMessage, user_group
+from ops.live import LiveMessage, tenant_group, user_group
 
 UNAUTHENTICATED_CLOSE_CODE = 4401
 
 
 class LiveUpdatesConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
-    """Authenticated users only; one group per user (tenant groups arrive with tenants)."""
+    """Authenticated users only; joins the user's group and their tenant's group."""
 
     groups: list[str] = []
+    group_names: list[str]
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
             return
-        self.group_name = user_group(user.pk)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        self.group_names = [user_group(user.pk)]
+        tenant_id = await self._tenant_id(user)
+        if tenant_id is not None:
+            self.group_names.append(tenant_group(tenant_id))
+        for group in self.group_names:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
+    @database_sync_to_async
+    def _tenant_id(self, user: Any) -> object | None:
+        from accounts.selectors import memberships_for_user
+
+        membership = memberships_for_user(user).first()
+        return membership.tenant_id if membership else None
+
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group_name"):
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        for group in getattr(self, "group_names", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def live_event(self, event: LiveMessage) -> None:
         await self.send_json(event["payload"])

@@ -20,6 +20,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def tenant_group(tenant_id: object) -> str:
+    """The group of every open socket of a tenant's members (owner and viewers)."""
+    return f"tenant.{tenant_id}"
+
+
 def live_publish(*, group: str, kind: str, data: dict[str, Any]) -> None:
     """Push ``{"kind": kind, "data": data}`` to every socket in ``group`` (callable from tasks)."""
     layer = get_channel_layer()

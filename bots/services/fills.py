@@ -16,6 +16,7 @@ import structlog
 from django.db import IntegrityError, transaction
 
 from bots.models import Bot, BotFill, BotPosition, OrderIntent
+from bots.services.live import publish_fill
 from bots.services.orders import ORDER_LINK_PREFIX
 from exchange.streams.events import ExecutionEvent, StreamEvent
 
@@ -87,6 +88,8 @@ def fill_apply(
             position.opened_at = None
         position.save()
         BotFill.objects.filter(pk=record.pk).update(realised_pnl=realised - fill.fee)
+        record.realised_pnl = realised - fill.fee
+        transaction.on_commit(lambda: publish_fill(fill=record, position=position))
     log.info(
         "fill.applied", tenant_id=str(bot.tenant_id), bot_id=bot.pk, exec_id=fill.exec_id,
         side=fill.side, qty=str(fill.qty), price=str(fill.price), position=str(position.qty),

@@ -72,7 +72,7 @@ def _validated_limits(template: RiskTemplate, values: dict[str, Any]) -> dict[st
     cleaned: dict[str, Decimal] = {}
     errors: dict[str, str] = {}
     for name in TUNABLE_LIMITS:
-        default = getattr(template, name)
+        default = Decimal(str(getattr(template, name)))
         raw = values.get(name, default)
         label = LIMIT_LABELS[name]
         try:

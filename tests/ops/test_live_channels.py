@@ -72,3 +72,60 @@ def test_socket_from_a_foreign_origin_is_refused():
         return connected
 
     assert asyncio.run(scenario()) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fill_is_pushed_to_every_member_of_the_tenant_and_nobody_else():
+    """A bot's fill reaches the owner's and the viewer's sockets over Redis, not another tenant's."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from bots.models import Bot, RiskTemplate
+    from bots.services.fills import FillData, fill_apply
+    from bots.services.settings import bot_create
+    from tests.factories import MembershipFactory
+
+    owner = MembershipFactory(role="owner")
+    viewer = MembershipFactory(role="viewer", tenant=owner.tenant)
+    stranger = MembershipFactory(role="owner")
+    template, _ = RiskTemplate.objects.get_or_create(
+        slug="probe",
+        defaults={
+            "name": "Probe", "strategy": "trend_ema", "timeframe": "1", "symbols": ["BTCUSDT"],
+            "risk_per_trade": "0.01", "max_position_multiple": "1", "max_leverage": "1",
+            "daily_loss_limit": "0.05", "max_drawdown": "0.2",
+        },
+    )  # fmt: skip
+    bot = bot_create(
+        tenant=owner.tenant, template=template, name="b", symbol="BTCUSDT", connection=None, by=owner.user,
+        mode=Bot.Mode.DRY_RUN,
+    ).bot  # fmt: skip
+    cookies = [_session_cookie(m.user) for m in (owner, viewer, stranger)]
+
+    async def scenario():
+        from asgiref.sync import sync_to_async
+
+        sockets = []
+        for cookie in cookies:
+            communicator = WebsocketCommunicator(
+                application, "/ws/live/", headers=[ORIGIN, (b"cookie", cookie)]
+            )
+            assert (await communicator.connect())[0]
+            sockets.append(communicator)
+        await sync_to_async(fill_apply)(
+            bot=bot, intent=None, connection_id=None, simulated=True,
+            fill=FillData("sim-1", "BTCUSDT", "Buy", Decimal("50000"), Decimal("0.1"), Decimal("2.75"),
+                          datetime(2025, 1, 1, tzinfo=UTC)),
+        )  # fmt: skip
+        received = [await s.receive_json_from(timeout=5) for s in sockets[:2]]
+        stranger_got_nothing = await sockets[2].receive_nothing(timeout=0.5)
+        for s in sockets:
+            await s.disconnect()
+        return received, stranger_got_nothing
+
+    received, stranger_got_nothing = asyncio.run(scenario())
+    for message in received:
+        assert message["kind"] == "fill"
+        assert message["data"]["position_qty"] == "0.1"
+        assert message["data"]["realised_pnl"] == "-2.75"  # the fee
+    assert stranger_got_nothing
