@@ -134,3 +134,45 @@ def test_a_dropped_reply_is_resolved_by_asking_never_by_sending_again(sim, owner
     assert (
         Decimal(sum(e.exec_qty for e in gateway.executions(symbol="BTCUSDT").items)) == intent.qty
     )
+
+
+def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owner):
+    from bots.services.settings import bot_update_settings
+
+    bot = running_bot(owner, mode=Bot.Mode.DRY_RUN)
+    (first,) = run_due_ticks()
+    first_intent = OrderIntent.objects.get(tick=first)
+
+    # Halve the risk per trade and change the strategy's EMAs; nothing is restarted.
+    bot_update_settings(
+        bot=bot, by=owner.user, limits={"risk_per_trade": "0.005"},
+        strategy_params={"fast_period": 5, "slow_period": 40},
+    )  # fmt: skip
+    from bots.services.protection import kill_switch_engage
+
+    kill_switch_engage(scope="bot", bot=bot, by=owner.user, flatten=True)  # back to flat...
+    from bots.models import KillSwitch
+
+    KillSwitch.objects.filter(bot=bot).update(active=False)  # ...and trading again
+    sim.advance(minutes=15)
+    (second,) = run_due_ticks()
+    second_intent = OrderIntent.objects.get(tick=second)
+    assert second.signal != first.signal  # new parameters: a different shared signal
+    assert SharedSignal.objects.count() == 2
+    assert first_intent.qty > 0
+    # The size is exactly what the new risk per trade gives for this tick's stop distance.
+    from bots.risk import position_size
+    from bots.services.settings import limits_for
+    from exchange.instruments import instrument_get
+    from exchange.models import Candle
+
+    bot.refresh_from_db()
+    close = Candle.objects.get(
+        symbol="BTCUSDT", interval=bot.timeframe, start=second.candle_start
+    ).close
+    expected, _ = position_size(
+        limits=limits_for(bot), equity=Decimal("10000"), price=close,
+        stop_distance=Decimal(second.signal["stop_distance"]), instrument=instrument_get("simulator", "BTCUSDT"),
+    )  # fmt: skip
+    assert bot.risk_per_trade == Decimal("0.005")
+    assert second_intent.qty == expected
