@@ -46,3 +46,12 @@ if not env("TRADINGSVC_MASTER_KEYS", default=""):
         _demo_keyring_file.write_text(generate_master_key_entry("demo1"))
         _demo_keyring_file.chmod(0o600)
     TRADINGSVC_MASTER_KEYS = _demo_keyring_file.read_text().strip()
+
+# The demo's market data comes from the simulator (fast clock): sync candles often so bots tick
+# on every candle of their timeframe, not in batches.
+EXCHANGE_MARKET_DATA_ENVIRONMENT = env("EXCHANGE_MARKET_DATA_ENVIRONMENT", default="simulator")
+CELERY_BEAT_SCHEDULE["exchange-sync-candles"] = {  # noqa: F405
+    **CELERY_BEAT_SCHEDULE["exchange-sync-candles"],  # noqa: F405
+    "schedule": 5.0,
+    "options": {"expires": 5},
+}

@@ -19,6 +19,12 @@ class Command(BaseCommand):
         "Create or refresh the demo operator (new password and TOTP key each run); print the login."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--with-clients", action="store_true",
+            help="also seed three client tenants with live bots (needs the simulator running)",
+        )  # fmt: skip
+
     def handle(self, *args: Any, **options: Any) -> None:
         password = secrets.token_urlsafe(12)
         user, _ = User.objects.get_or_create(
@@ -44,3 +50,14 @@ class Command(BaseCommand):
                 ]
             )
         )
+        if options["with_clients"]:
+            from ops.demo_data import demo_clients_seed
+
+            lines = ["  Client logins (the web app: http://127.0.0.1:8000/accounts/login/):"]
+            for client in demo_clients_seed():
+                lines += [
+                    f"    {client.tenant} ({client.template} template)",
+                    f"      email: {client.email}   password: {client.password}",
+                    f"      TOTP secret: {client.totp_secret}   or: .venv/bin/python manage.py demo_totp {client.email}",
+                ]
+            self.stdout.write("\n".join([*lines, "=" * 72, ""]))

