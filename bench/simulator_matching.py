@@ -89,12 +89,12 @@ def main() -> None:
         )
     if busy:
         times = [b[0] for b in busy]
-        fills = [b[1] for b in busy]
+        fill_counts = [b[1] for b in busy]
         print(
             f"candle with fills: median {statistics.median(times) * 1000:.2f} ms, "
             f"max {max(times) * 1000:.2f} ms over {len(busy)} candles "
-            f"(median {statistics.median(fills):.0f}, max {max(fills)} fills per candle; "
-            f"{sum(times) / sum(fills) * 1e6:.0f} us per fill incl. SQLite)"
+            f"(median {statistics.median(fill_counts):.0f}, max {max(fill_counts)} fills per candle; "
+            f"{sum(times) / sum(fill_counts) * 1e6:.0f} us per fill incl. SQLite)"
         )
     print(f"all candles: median {statistics.median(quiet + [b[0] for b in busy]) * 1000:.2f} ms")
 

@@ -42,7 +42,7 @@ from bots.services.lifecycle import bot_transition
 from bots.services.orders import intent_send, intent_simulate_fill, intents_write
 from bots.services.settings import limits_for
 from bots.strategies import Bar, Signal, Target, get_strategy
-from exchange.gateway import ExchangeGateway
+from exchange.gateway import ExchangeGateway, gateway_for_connection
 from exchange.instruments import instrument_get
 from exchange.models import Candle
 from exchange.selectors import candles_recent
@@ -171,9 +171,10 @@ def _equity(bot: Bot, gateway: ExchangeGateway | None) -> AccountState:
 
 
 def _gateway_for(bot: Bot) -> ExchangeGateway | None:
+    """The connection's cached gateway: no key is unsealed and no session built on every tick."""
     if bot.connection is None:
         return None
-    return ExchangeGateway.for_connection(bot.connection)
+    return gateway_for_connection(bot.connection)
 
 
 def tick_run(*, bot_id: int, candle_start: datetime) -> BotTick:

@@ -24,7 +24,9 @@ CLIENT_PASSWORD = "client passphrase long enough 7"
 
 def _invitation_path(email: str) -> str:
     message = next(m for m in reversed(mail.outbox) if m.to == [email])
-    return re.search(r"/invite/[^/\s]+/", message.body)[0]
+    found = re.search(r"/invite/[^/\s]+/", str(message.body))
+    assert found, message.body
+    return found[0]
 
 
 def _sign_up_and_enrol(page, base: str, email: str) -> None:

@@ -35,7 +35,7 @@ PLANTED_MASTER = base64.b64encode(b"PLANTED-master-key-32-bytes-long").decode()
 @pytest.fixture
 def rendered_logs():
     """Every log record of the test, rendered by the project's real structured formatter."""
-    from logging.config import dictConfigClass  # type: ignore[attr-defined]
+    from logging.config import dictConfigClass
 
     config = dictConfigClass(django_settings.LOGGING)
     formatter = config.configure_formatter(django_settings.LOGGING["formatters"]["structured"])

@@ -423,7 +423,7 @@ def test_private_ws_matches_examples(world: dict[str, Any]) -> None:
                 "qty": "0.001",
             },
         )
-        pushes = {}
+        pushes: dict[str, Any] = {}
         while len(pushes) < 4:
             m = sock.recv()
             pushes.setdefault(m["topic"], m)
