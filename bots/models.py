@@ -425,3 +425,27 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.severity}] {self.kind}: {self.message[:60]}"
+
+
+class NotificationSettings(models.Model):
+    """How a tenant wants alerts delivered (always in-app; email and signed webhook optional).
+
+    The webhook secret is sealed like every other secret; receivers verify the
+    ``X-Tradingsvc-Signature`` header (``sha256=`` HMAC of the raw body).
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email_enabled = models.BooleanField(default=True)
+    webhook_url = models.URLField(blank=True)
+    webhook_secret_sealed = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantOwnedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"notifications of {self.tenant_id}"
+
+    def associated_data(self) -> str:
+        return f"tenant={self.tenant_id}|notification_settings={self.pk}|field=webhook_secret"

@@ -67,3 +67,15 @@ def snapshot_equity() -> int:
         snapshot_bot(bot=bot)
         done += 1
     return done
+
+
+@shared_task(
+    name="bots.deliver_alert", autoretry_for=(Exception,), retry_backoff=True, max_retries=5
+)
+def deliver_alert(alert_id: int) -> dict[str, bool]:
+    """Email and webhook for one alert; each channel is stamped once it succeeded."""
+    from bots.models import Alert
+    from bots.services.notify import alert_deliver
+
+    alert = Alert.objects.filter(pk=alert_id).first()
+    return alert_deliver(alert=alert) if alert else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import structlog
 from django.db import IntegrityError, transaction
@@ -34,6 +35,9 @@ def alert_raise(
     log.warning(
         "alert.raised", tenant_id=str(tenant_id or ""), bot_id=bot_id, kind=kind, severity=severity
     )
+    from bots.tasks import deliver_alert
+
+    transaction.on_commit(partial(deliver_alert.delay, alert_id=alert.pk))
     return alert
 
 
