@@ -20,6 +20,8 @@ from bots.services.live import publish_fill
 from bots.services.orders import ORDER_LINK_PREFIX
 from exchange.streams.events import ExecutionEvent, StreamEvent
 
+OUR_PREFIXES = (ORDER_LINK_PREFIX, "ks")  # engine orders, kill-switch closes
+
 log = structlog.stdlib.get_logger(__name__)
 ZERO = Decimal(0)
 
@@ -100,22 +102,34 @@ def fill_apply(
 def on_stream_event(event: StreamEvent) -> None:
     """``exchange.streams`` hook (``EXCHANGE_STREAM_HANDLERS``): fills of our orders update bots.
 
-    Executions of orders the service did not place are left for reconciliation to report.
+    A fill with our ``orderLinkId`` belongs to its intent's bot. A fill without one is the
+    position's own TP/SL triggering on the exchange: it belongs to the bot that holds that symbol
+    on that key (one bot per key and symbol, as one-way mode holds one position). Fills of orders
+    placed by hand (another link id) are left for reconciliation to report.
     """
     if not isinstance(event, ExecutionEvent):
         return
     execution = event.execution
-    if not execution.order_link_id.startswith(ORDER_LINK_PREFIX):
+    intent: OrderIntent | None = None
+    if execution.order_link_id.startswith(OUR_PREFIXES):
+        intent = (
+            OrderIntent.objects.select_related("bot")
+            .filter(order_link_id=execution.order_link_id)
+            .first()
+        )
+        bot = intent.bot if intent else None
+    elif not execution.order_link_id:
+        bot = (
+            Bot.objects.filter(connection_id=event.connection_id, symbol=execution.symbol)
+            .order_by("-pk")
+            .first()
+        )
+    else:
         return
-    intent = (
-        OrderIntent.objects.select_related("bot")
-        .filter(order_link_id=execution.order_link_id)
-        .first()
-    )
-    if intent is None:
+    if bot is None:
         return
     fill_apply(
-        bot=intent.bot,
+        bot=bot,
         intent=intent,
         connection_id=event.connection_id,
         fill=FillData(

@@ -24,14 +24,14 @@ from django.utils import timezone
 
 from bots.models import Bot, BotPosition, CapitalFlow, OrderIntent
 from bots.services.alerts import alert_raise
-from bots.services.orders import ORDER_LINK_PREFIX, intent_resolve
+from bots.services.fills import OUR_PREFIXES
+from bots.services.orders import intent_resolve
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeConnection, Execution
 from exchange.services.executions import execution_store, executions_hand_over
 
 log = structlog.stdlib.get_logger(__name__)
-OUR_PREFIXES = (ORDER_LINK_PREFIX, "ks")
 UNKNOWN_ALERT_AFTER = timedelta(hours=1)
 CATCH_UP_DEFAULT = timedelta(days=1)
 FLOW_TYPES = {"DEPOSIT": CapitalFlow.Kind.DEPOSIT, "TRANSFER_IN": CapitalFlow.Kind.DEPOSIT,

@@ -136,6 +136,17 @@ def bot_create(
         errors["symbol"] = f"The {template.name} template trades {', '.join(template.symbols)}."
     if connection is not None and connection.tenant_id != tenant.pk:
         errors["connection"] = "Choose one of your own exchange keys."
+    elif connection is not None:
+        # One-way mode holds one position per symbol and key: two bots on it would fight over it.
+        other = (
+            Bot.objects.filter(connection=connection, symbol=symbol)
+            .exclude(state=Bot.State.STOPPED)
+            .first()
+        )
+        if other is not None:
+            errors["symbol"] = (
+                f"This exchange key already trades {symbol} in the bot '{other.name}'."
+            )
     if not name.strip():
         errors["name"] = "Give the bot a name."
     if errors:
