@@ -6,8 +6,6 @@ intents, positions, snapshots) are read-only here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -24,6 +22,7 @@ from bots.models import (
     RiskTemplate,
 )
 from bots.services.lifecycle import TransitionRefused, bot_transition
+from tradingsvc.lib.admin import ReadOnlyAdmin
 
 
 @admin.register(RiskTemplate)
@@ -39,16 +38,6 @@ class RiskTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     list_filter = ("strategy", "is_active")
     prepopulated_fields = {"slug": ("name",)}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Rows written by the engine: visible, never edited by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Bot)

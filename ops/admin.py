@@ -1,13 +1,13 @@
 """Admin for background runs: filter by status and task, search by task or correlation id."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from ops.models import TaskRun
+from tradingsvc.lib.admin import ReadOnlyAdmin
 
 
 @admin.register(TaskRun)
-class TaskRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TaskRunAdmin(ReadOnlyAdmin):
     list_display = (
         "task_name",
         "status",
@@ -22,9 +22,3 @@ class TaskRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("task_id", "task_name", "correlation_id", "tenant_id", "bot_id")
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in TaskRun._meta.get_fields()]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

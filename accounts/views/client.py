@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -97,32 +99,33 @@ def client_team_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/team.html", context, status=400)
 
 
-@require_POST
-@owner_required
-def client_invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def _invitation_action(
+    request: HttpRequest, pk: int, action: Callable[..., object], done: str
+) -> HttpResponse:
+    """Run ``action`` on one of the tenant's invitations and say how it went."""
     membership = request_membership(request)
     invitation = tenant_object_or_404(Invitation.objects.all(), membership.tenant, pk=pk)
     try:
-        invitation_revoke(invitation=invitation, by=signed_in_user(request), request=request)
+        action(invitation=invitation, by=signed_in_user(request), request=request)
     except InvitationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Invitation withdrawn."))
+        messages.success(request, done)
     return redirect("client_team")
+
+
+@require_POST
+@owner_required
+def client_invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    return _invitation_action(request, pk, invitation_revoke, _("Invitation withdrawn."))
 
 
 @require_POST
 @owner_required
 def client_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request_membership(request)
-    invitation = tenant_object_or_404(Invitation.objects.all(), membership.tenant, pk=pk)
-    try:
-        invitation_resend(invitation=invitation, by=signed_in_user(request), request=request)
-    except InvitationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Invitation sent again with a new link."))
-    return redirect("client_team")
+    return _invitation_action(
+        request, pk, invitation_resend, _("Invitation sent again with a new link.")
+    )
 
 
 @require_GET

@@ -163,4 +163,4 @@ def sim_start(gateway: ExchangeGateway):
 
 
 def _all_reconciled(worker, expected: int) -> bool:
-    return worker.log_text().count("reconcile.done") >= expected
+    return bool(worker.log_text().count("reconcile.done") >= expected)
