@@ -122,10 +122,11 @@ def run(bots: int, mode: str, sim_port: int) -> dict[str, float]:
     from exchange.services.candles import candles_sync
     from exchange.services.market_data import market_data_subscribe
 
-    template = RiskTemplate.objects.get(slug="aggressive")
+    # Trend following enters on the first tick when flat, so every bot places one order.
+    template = RiskTemplate.objects.get(slug="moderate")
     made = []
     for i in range(bots):
-        tenant = Tenant.objects.create(name=f"bench {mode} {i}")
+        tenant = Tenant.objects.create(name=f"bench {mode} {bots}-{i}")
         connection = None
         if mode == "live":
             account = requests.post(
@@ -166,7 +167,11 @@ def run(bots: int, mode: str, sim_port: int) -> dict[str, float]:
     Bot.objects.bulk_create(made, batch_size=500)
     market_data_subscribe(symbol="BTCUSDT", interval=template.timeframe, consumer="bench")
 
-    requests.post(f"http://127.0.0.1:{sim_port}/sim/clock/advance", json={"minutes": 5}, timeout=10)
+    requests.post(
+        f"http://127.0.0.1:{sim_port}/sim/clock/advance",
+        json={"minutes": int(template.timeframe)},
+        timeout=10,
+    )
     candles_sync()
     started = time.monotonic()
     dispatched_at = timezone.now()
@@ -177,12 +182,22 @@ def run(bots: int, mode: str, sim_port: int) -> dict[str, float]:
 
     latencies = [
         (i.sent_at - dispatched_at).total_seconds()
-        for i in OrderIntent.objects.filter(sent_at__isnull=False, bot__mode=mode).only("sent_at")
+        for i in OrderIntent.objects.filter(
+            sent_at__isnull=False,
+            bot__in=Bot.objects.filter(tenant__name__startswith=f"bench {mode} {bots}-"),
+            created_at__gte=dispatched_at,
+        ).only("sent_at")
     ]
     # Queries per tick, in-process, on a fresh candle for a small sample of the same bots.
-    requests.post(f"http://127.0.0.1:{sim_port}/sim/clock/advance", json={"minutes": 5}, timeout=10)
+    requests.post(
+        f"http://127.0.0.1:{sim_port}/sim/clock/advance",
+        json={"minutes": int(template.timeframe)},
+        timeout=10,
+    )
     candles_sync()
-    sample = Bot.objects.filter(mode=mode).values_list("id", flat=True)[:20]
+    sample = Bot.objects.filter(tenant__name__startswith=f"bench {mode} {bots}-").values_list(
+        "id", flat=True
+    )[:20]
     Bot.objects.exclude(id__in=list(sample)).update(state=Bot.State.PAUSED)
     queries = []
     for bot_id, candle_start in ticks_dispatch():
