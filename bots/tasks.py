@@ -15,6 +15,17 @@ def dispatch_ticks() -> int:
     return len(ticks_dispatch())
 
 
+@shared_task(name="bots.tick_batch", track_runs=False)
+def tick_batch(bot_ids: list[int], candle_start: str) -> int:
+    """Ticks of several bots for one candle, one after the other; each is fenced and isolated."""
+    from bots.services.ticks import tick_run
+
+    start = datetime.fromisoformat(candle_start)
+    for bot_id in bot_ids:
+        tick_run(bot_id=bot_id, candle_start=start)
+    return len(bot_ids)
+
+
 @shared_task(name="bots.tick", track_runs=False)
 def tick(bot_id: int, candle_start: str) -> str:
     """One bot, one candle. ``BotTick`` is its run record (so no TaskRun row per tick)."""

@@ -54,7 +54,7 @@ log = structlog.stdlib.get_logger(__name__)
 # --- dispatch ---------------------------------------------------------------------------------
 def ticks_dispatch() -> list[tuple[int, datetime]]:
     """Write the due ticks and enqueue them after commit; returns (bot id, candle start) pairs."""
-    from bots.tasks import tick as tick_task
+    from bots.tasks import tick_batch as tick_task
 
     due: list[tuple[int, datetime]] = []
     pairs = (
@@ -77,9 +77,16 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
             BotTick.objects.bulk_create(
                 [BotTick(bot_id=i, candle_start=latest) for i in ids], ignore_conflicts=True
             )
-            for bot_id in ids:
+            # One task per chunk of bots that share the candle (and mostly the signal): the queue
+            # overhead is paid per chunk, while each bot keeps its own BotTick fence.
+            size = int(settings.TICK_BATCH_SIZE)
+            for start in range(0, len(ids), size):
                 transaction.on_commit(
-                    partial(tick_task.delay, bot_id=bot_id, candle_start=latest.isoformat())
+                    partial(
+                        tick_task.delay,
+                        bot_ids=ids[start : start + size],
+                        candle_start=latest.isoformat(),
+                    )
                 )
         due.extend((i, latest) for i in ids)
     return due
@@ -179,11 +186,13 @@ def _gateway_for(bot: Bot) -> ExchangeGateway | None:
 
 def tick_run(*, bot_id: int, candle_start: datetime) -> BotTick:
     """Run (or continue) one bot's tick for one candle. Safe to call again for the same pair."""
-    tick = BotTick.objects.select_related("bot").get(bot_id=bot_id, candle_start=candle_start)
+    tick = BotTick.objects.select_related("bot__template", "bot__connection", "bot__tenant").get(
+        bot_id=bot_id, candle_start=candle_start
+    )
     if tick.status != BotTick.Status.PENDING:
         return tick
     BotTick.objects.filter(pk=tick.pk).update(started_at=timezone.now())
-    bot = Bot.objects.select_related("template", "connection", "tenant").get(pk=bot_id)
+    bot = tick.bot
     if bot.state != Bot.State.RUNNING:
         return _finish(
             tick, BotTick.Status.SKIPPED, f"The bot is {bot.get_state_display().lower()}."
@@ -248,8 +257,8 @@ def _finish(
     error: str = "",
     signal: dict[str, Any] | None = None,
 ) -> BotTick:
-    BotTick.objects.filter(pk=tick.pk).update(
-        status=status, reasons=reasons, error=error, signal=signal or {}, finished_at=timezone.now()
-    )
-    tick.refresh_from_db()
+    fields = {"status": status, "reasons": reasons, "error": error, "signal": signal or {}}
+    BotTick.objects.filter(pk=tick.pk).update(**fields, finished_at=timezone.now())
+    for name, value in fields.items():
+        setattr(tick, name, value)
     return tick

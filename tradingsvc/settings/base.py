@@ -184,6 +184,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # The public address of the site, for links in emails sent outside a request (tasks).
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
+# Bots ticked per Celery task (they share the candle and usually the signal).
+TICK_BATCH_SIZE: int = env.int("TICK_BATCH_SIZE", default=25)
 # Equity a dry-run bot without an exchange key sizes its simulated orders from (USDT).
 DRY_RUN_EQUITY: str = env("DRY_RUN_EQUITY", default="10000")
 INVITATION_TTL_DAYS: int = env.int("INVITATION_TTL_DAYS", default=7)
