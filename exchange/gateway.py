@@ -43,10 +43,10 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from django.conf import settings
@@ -89,6 +89,9 @@ log = structlog.stdlib.get_logger(__name__)
 
 CATEGORY = "linear"
 LEVERAGE_NOT_MODIFIED = 110043
+
+
+T = TypeVar("T")
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -253,6 +256,15 @@ class ExchangeGateway:
         time.sleep(base + random.uniform(0, base / 2))  # noqa: S311 - jitter
 
     # --- market data ----------------------------------------------------------------------------
+    def _paged(
+        self, path: str, params: dict[str, Any], parse: Callable[[dict[str, Any]], T]
+    ) -> Page[T]:
+        """One page of a cursor-paged list endpoint."""
+        result = self._call(path, _drop_none(params))
+        return Page(
+            [parse(r) for r in result.get("list") or []], result.get("nextPageCursor") or ""
+        )
+
     def server_time(self) -> datetime:
         result = self._call("/v5/market/time", {})
         value = ms_to_dt(int(result["timeNano"]) // 1_000_000)
@@ -316,18 +328,8 @@ class ExchangeGateway:
     def transaction_log(
         self, *, start: datetime | None = None, end: datetime | None = None, cursor: str = ""
     ) -> Page[TransactionLogEntry]:
-        params: dict[str, Any] = {"accountType": "UNIFIED", "limit": 50}
-        if start is not None:
-            params["startTime"] = dt_to_ms(start)
-        if end is not None:
-            params["endTime"] = dt_to_ms(end)
-        if cursor:
-            params["cursor"] = cursor
-        result = self._call("/v5/account/transaction-log", params)
-        return Page(
-            [parsing.transaction(r) for r in result.get("list") or []],
-            result.get("nextPageCursor") or "",
-        )
+        params = {"accountType": "UNIFIED", "limit": 50, **_window(start, end, cursor)}
+        return self._paged("/v5/account/transaction-log", params, parsing.transaction)
 
     # --- orders ---------------------------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> OrderAck:
@@ -471,20 +473,13 @@ class ExchangeGateway:
         limit: int = 100,
     ) -> Page[Execution]:
         """Fills, newest first, one page. ``since``/``until`` span at most 7 days (Bybit's rule)."""
-        params: dict[str, Any] = {"category": CATEGORY, "limit": limit}
-        if since is not None:
-            params["startTime"] = dt_to_ms(since)
-        if until is not None:
-            params["endTime"] = dt_to_ms(until)
-        if symbol:
-            params["symbol"] = symbol
-        if cursor:
-            params["cursor"] = cursor
-        result = self._call("/v5/execution/list", params)
-        return Page(
-            [parsing.execution(r) for r in result.get("list") or []],
-            result.get("nextPageCursor") or "",
-        )
+        params = {
+            "category": CATEGORY,
+            "limit": limit,
+            "symbol": symbol or None,
+            **_window(since, until, cursor),
+        }
+        return self._paged("/v5/execution/list", params, parsing.execution)
 
     def executions_since(self, since: datetime, *, symbol: str | None = None) -> list[Execution]:
         """Every fill from ``since`` on (all pages), oldest first: the catch-up after a reconnect."""
@@ -517,20 +512,13 @@ class ExchangeGateway:
         end: datetime | None = None,
         cursor: str = "",
     ) -> Page[ClosedPnl]:
-        params: dict[str, Any] = {"category": CATEGORY, "limit": 100}
-        if symbol:
-            params["symbol"] = symbol
-        if start is not None:
-            params["startTime"] = dt_to_ms(start)
-        if end is not None:
-            params["endTime"] = dt_to_ms(end)
-        if cursor:
-            params["cursor"] = cursor
-        result = self._call("/v5/position/closed-pnl", params)
-        return Page(
-            [parsing.closed_pnl(r) for r in result.get("list") or []],
-            result.get("nextPageCursor") or "",
-        )
+        params = {
+            "category": CATEGORY,
+            "limit": 100,
+            "symbol": symbol or None,
+            **_window(start, end, cursor),
+        }
+        return self._paged("/v5/position/closed-pnl", params, parsing.closed_pnl)
 
     def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         """Set both sides' leverage; "not modified" (110043) means it already is, so that is fine."""
@@ -570,6 +558,15 @@ class ExchangeGateway:
 
 def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
+
+
+def _window(start: datetime | None, end: datetime | None, cursor: str) -> dict[str, Any]:
+    """Bybit's time window and cursor parameters; absent ones are left out by ``_paged``."""
+    return {
+        "startTime": dt_to_ms(start) if start is not None else None,
+        "endTime": dt_to_ms(end) if end is not None else None,
+        "cursor": cursor or None,
+    }
 
 
 # A small per-process cache so tasks do not re-open sealed keys and rebuild sessions every call.
