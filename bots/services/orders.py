@@ -31,18 +31,22 @@ from exchange.errors import (
     InsufficientBalanceError,
     InvalidOrderError,
     PermissionDeniedError,
+    RateLimitedError,
 )
 from exchange.gateway import ExchangeGateway
 from exchange.types import Order, OrderRequest
 
 log = structlog.stdlib.get_logger(__name__)
 
-# Answers that mean "not placed": the order certainly does not exist on the exchange.
+# Answers that mean "not placed": the order certainly does not exist on the exchange. A rate-limit
+# answer (10006, or HTTP 403 for the IP) is one too: Bybit refuses before processing. The next
+# candle decides again; nothing is re-sent under this orderLinkId.
 DEFINITE_REJECTIONS = (
     InvalidOrderError,
     InsufficientBalanceError,
     PermissionDeniedError,
     AuthenticationError,
+    RateLimitedError,
 )
 ORDER_LINK_PREFIX = "ts"
 

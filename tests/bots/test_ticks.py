@@ -176,3 +176,17 @@ def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owne
     )  # fmt: skip
     assert bot.risk_per_trade == Decimal("0.005")
     assert second_intent.qty == expected
+
+
+def test_a_rate_limited_order_is_refused_not_left_unknown(sim, owner):
+    """10006 means Bybit did not process the order: REJECTED (the next candle decides again)."""
+    _uid, connection = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
+    sim.admin("POST", "/sim/ratelimits", {"endpoints": {"/v5/order/create": 0}})
+    (_tick,) = run_due_ticks()
+    (intent,) = OrderIntent.objects.filter(bot=bot)
+    assert intent.state == OrderIntent.State.REJECTED, (intent.state, intent.error)
+    assert "slow down" in intent.error and "not processed" in intent.error
+    sim.admin("DELETE", "/sim/ratelimits")
+    gateway = ExchangeGateway.for_connection(connection)
+    assert gateway.get_order("BTCUSDT", order_link_id=intent.order_link_id) is None
