@@ -90,3 +90,15 @@ def deliver_alert(alert_id: int) -> dict[str, bool]:
 
     alert = Alert.objects.filter(pk=alert_id).first()
     return alert_deliver(alert=alert) if alert else {}
+
+
+@shared_task(name="bots.watch")
+def watch() -> dict[str, int]:
+    """Beat, every 5 minutes: long-open positions, losses past thresholds, silent streams."""
+    from bots.services.watch import watch_connectivity, watch_losses, watch_positions
+
+    return {
+        "positions": watch_positions(),
+        "losses": watch_losses(),
+        "connectivity": watch_connectivity(),
+    }

@@ -173,6 +173,9 @@ def exchange_key_validate(
         connection.last_error = ""
     connection.save()
     after = {"status": connection.status, "last_error": connection.last_error}
+    from bots.services.watch import watch_key  # bots builds on accounts, not the reverse
+
+    watch_key(connection)
     if after != before:
         audit_record(
             action="key.validated", actor=by, tenant=connection.tenant, target=connection,

@@ -184,6 +184,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # The public address of the site, for links in emails sent outside a request (tasks).
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
+# Minutes a streams shard may stay silent before the operator is alerted.
+CONNECTIVITY_ALERT_MINUTES: int = env.int("CONNECTIVITY_ALERT_MINUTES", default=5)
 # Bots ticked per Celery task (they share the candle and usually the signal).
 TICK_BATCH_SIZE: int = env.int("TICK_BATCH_SIZE", default=25)
 # Equity a dry-run bot without an exchange key sizes its simulated orders from (USDT).
@@ -256,6 +258,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "bots-reconcile": {
         "task": "bots.reconcile_all",
         "schedule": 60.0,
+    },
+    "bots-watch": {
+        "task": "bots.watch",
+        "schedule": 300.0,
     },
     "bots-snapshot-equity": {
         "task": "bots.snapshot_equity",

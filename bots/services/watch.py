@@ -1,0 +1,103 @@
+"""Watching for things a person must know about, beyond what a tick or reconciliation sees.
+
+Each check raises an alert with a dedupe key, so a condition that lasts is one open alert, not
+one per run: positions open too long, losses beyond the client's threshold, stream connectivity
+lost for too long, exchange keys refused or about to expire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from bots.models import Bot, BotPosition, EquitySnapshot
+from bots.services.alerts import alert_raise
+from exchange.models import ExchangeConnection, StreamShard
+
+POSITION_MAX_AGE = timedelta(hours=24)
+KEY_EXPIRY_WARNING = timedelta(days=7)
+
+
+def watch_positions(now: datetime | None = None) -> int:
+    """A position held longer than 24 h (strategies here trade intraday swings)."""
+    now = now or timezone.now()
+    raised = 0
+    for position in (
+        BotPosition.objects.exclude(qty=0)
+        .filter(opened_at__lt=now - POSITION_MAX_AGE)
+        .select_related("bot")
+    ):
+        if alert_raise(
+            tenant_id=position.tenant_id,
+            bot_id=position.bot_id,
+            kind="position.open_long",
+            message=f"{position.bot.name}: a {position.symbol} position of {position.qty} has been open since "
+            f"{position.opened_at:%Y-%m-%d %H:%M} UTC (over 24 hours).",
+            dedupe_key=f"open_long:{position.pk}:{position.opened_at:%Y%m%d%H%M}",
+        ):
+            raised += 1
+    return raised
+
+
+def watch_losses() -> int:
+    """A bot whose P&L (realised and unrealised) is below the client's loss threshold."""
+    raised = 0
+    for bot in Bot.objects.exclude(loss_alert_threshold=None).exclude(state=Bot.State.DRAFT):
+        latest = EquitySnapshot.objects.filter(bot=bot).order_by("-at").first()
+        if latest is None:
+            continue
+        pnl = latest.realised_pnl + latest.unrealised_pnl
+        threshold = abs(Decimal(bot.loss_alert_threshold))
+        if pnl <= -threshold and alert_raise(
+            tenant_id=bot.tenant_id,
+            bot_id=bot.pk,
+            kind="loss.threshold",
+            severity="critical",
+            message=f"{bot.name}: P&L is {pnl:.2f} USDT, past your alert threshold of -{threshold:.2f} USDT.",
+            dedupe_key=f"loss:{bot.pk}",
+        ):
+            raised += 1
+    return raised
+
+
+def watch_connectivity(now: datetime | None = None) -> int:
+    """Stream shards silent for longer than ``CONNECTIVITY_ALERT_MINUTES``: an operator alert."""
+    now = now or timezone.now()
+    stale = now - timedelta(minutes=settings.CONNECTIVITY_ALERT_MINUTES)
+    raised = 0
+    for shard in StreamShard.objects.filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None)):
+        if alert_raise(
+            tenant_id=None,
+            kind="connectivity.streams",
+            severity="critical",
+            message=f"Exchange streams shard {shard} has not reported for over "
+            f"{settings.CONNECTIVITY_ALERT_MINUTES} minutes: fills arrive only through reconciliation.",
+            dedupe_key=f"streams:{shard.pk}",
+        ):
+            raised += 1
+    return raised
+
+
+def watch_key(connection: ExchangeConnection) -> None:
+    """After a validation: a refused key, or one that expires within a week."""
+    if connection.status == ExchangeConnection.Status.INVALID:
+        alert_raise(
+            tenant_id=connection.tenant_id,
+            kind="key.invalid",
+            severity="critical",
+            message=f"Your exchange key …{connection.api_key_last4} stopped working: {connection.last_error}",
+            dedupe_key=f"key_invalid:{connection.pk}",
+        )
+    expires = connection.key_expires_at
+    if expires is not None and expires - timezone.now() < KEY_EXPIRY_WARNING:
+        alert_raise(
+            tenant_id=connection.tenant_id,
+            kind="key.expiring",
+            message=f"Your exchange key …{connection.api_key_last4} expires on {expires:%Y-%m-%d}: "
+            "connect a new one and rotate before then.",
+            dedupe_key=f"key_expiring:{connection.pk}",
+        )
