@@ -44,12 +44,13 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from django.conf import settings
+from django.utils import timezone
 
 from exchange import clock, parsing
 from exchange.bybit_client import METHODS, BybitClient
@@ -92,6 +93,8 @@ LEVERAGE_NOT_MODIFIED = 110043
 
 
 T = TypeVar("T")
+# Bybit serves executions at most 7 days from startTime (docs/v5/order/execution).
+EXECUTION_WINDOW = timedelta(days=7) - timedelta(milliseconds=1)
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -482,17 +485,30 @@ class ExchangeGateway:
         return self._paged("/v5/execution/list", params, parsing.execution)
 
     def executions_since(self, since: datetime, *, symbol: str | None = None) -> list[Execution]:
-        """Every fill from ``since`` on (all pages), oldest first: the catch-up after a reconnect."""
+        """Every fill from ``since`` on (all pages), oldest first: the catch-up after a reconnect.
+
+        Bybit answers at most 7 days from ``startTime``, so a longer gap is walked window by window
+        up to now; otherwise a quiet account's newer fills would be missed.
+        """
         out: list[Execution] = []
-        cursor = ""
+        window_start = since
+        now = timezone.now()
         while True:
-            page = self.executions(since=since, cursor=cursor, symbol=symbol)
-            out += page.items
-            cursor = page.next_cursor
-            if not cursor or not page.items:
+            window_end = window_start + EXECUTION_WINDOW
+            cursor = ""
+            while True:
+                page = self.executions(
+                    since=window_start, until=window_end, cursor=cursor, symbol=symbol
+                )
+                out += page.items
+                cursor = page.next_cursor
+                if not cursor or not page.items:
+                    break
+            if window_end >= now:
                 break
-        out.sort(key=lambda e: (e.exec_time, e.exec_id))
-        return out
+            window_start = window_end
+        unique = {e.exec_id: e for e in out}  # a fill on a window edge comes back twice
+        return sorted(unique.values(), key=lambda e: (e.exec_time, e.exec_id))
 
     # --- positions ------------------------------------------------------------------------------
     def positions(self, symbol: str | None = None) -> list[Position]:
