@@ -64,23 +64,33 @@ def intents_write(
     *, bot: Bot, tick: BotTick, legs: tuple[OrderLeg, ...], reason: str
 ) -> list[OrderIntent]:
     """One intent per leg, created once; a second call (redelivered tick) returns the same rows."""
-    intents = []
-    for leg in legs:
-        link = order_link_id(bot.pk, tick.candle_start, leg.leg)
-        try:
-            with transaction.atomic():
-                intent, _ = OrderIntent.objects.get_or_create(
-                    order_link_id=link,
-                    defaults={
-                        "tenant_id": bot.tenant_id, "bot": bot, "tick": tick, "leg": leg.leg,
-                        "symbol": bot.symbol, "side": leg.side, "qty": leg.qty, "reduce_only": leg.reduce_only,
-                        "stop_loss": leg.stop_loss, "take_profit": leg.take_profit, "reason": reason,
-                    },
-                )  # fmt: skip
-        except IntegrityError:
-            intent = OrderIntent.objects.get(order_link_id=link)
-        intents.append(intent)
-    return intents
+    return [
+        intent_write(
+            order_link_id(bot.pk, tick.candle_start, leg.leg),
+            tenant_id=bot.tenant_id,
+            bot=bot,
+            tick=tick,
+            leg=leg.leg,
+            symbol=bot.symbol,
+            side=leg.side,
+            qty=leg.qty,
+            reduce_only=leg.reduce_only,
+            stop_loss=leg.stop_loss,
+            take_profit=leg.take_profit,
+            reason=reason,
+        )
+        for leg in legs
+    ]
+
+
+def intent_write(link: str, **fields: object) -> OrderIntent:
+    """The intent under ``link``, created once: a second writer gets the first one's row."""
+    try:
+        with transaction.atomic():
+            intent, _ = OrderIntent.objects.get_or_create(order_link_id=link, defaults=fields)
+    except IntegrityError:
+        intent = OrderIntent.objects.get(order_link_id=link)
+    return intent
 
 
 def _request_for(intent: OrderIntent) -> OrderRequest:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import structlog
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -20,7 +19,7 @@ from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
 from bots.models import Bot, BotPosition, KillSwitch, OrderIntent
 from bots.services.fills import FillData, fill_apply
-from bots.services.orders import intent_send, intent_simulate_fill
+from bots.services.orders import intent_send, intent_simulate_fill, intent_write
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
 from exchange.models import Candle
@@ -113,20 +112,12 @@ def _cancel_open_orders(bot: Bot) -> int:
 
 def _flatten_intent(switch: KillSwitch, bot: Bot, qty: Decimal) -> OrderIntent:
     """The reduce-only close, written once per switch and bot."""
-    link = f"ks{switch.pk:x}-{bot.pk:x}"
-    try:
-        with transaction.atomic():
-            intent, _ = OrderIntent.objects.get_or_create(
-                order_link_id=link,
-                defaults={
-                    "tenant_id": bot.tenant_id, "bot": bot, "symbol": bot.symbol,
-                    "side": "Sell" if qty > 0 else "Buy", "qty": abs(qty), "reduce_only": True,
-                    "reason": f"Kill switch ({switch.get_scope_display().lower()}): closing the position.",
-                },
-            )  # fmt: skip
-    except IntegrityError:
-        intent = OrderIntent.objects.get(order_link_id=link)
-    return intent
+    return intent_write(
+        f"ks{switch.pk:x}-{bot.pk:x}",
+        tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, side="Sell" if qty > 0 else "Buy",
+        qty=abs(qty), reduce_only=True,
+        reason=f"Kill switch ({switch.get_scope_display().lower()}): closing the position.",
+    )  # fmt: skip
 
 
 def _flatten_live(switch: KillSwitch, bot: Bot) -> int:
