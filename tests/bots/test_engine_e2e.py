@@ -96,8 +96,13 @@ def test_three_tenants_trade_a_replayed_day_and_match_the_exchange_to_the_cent(w
         lambda: "bots.reconcile" in worker.log_text() and _all_reconciled(worker, len(tenants)),
         timeout=60,
     )
+    # Ticks wrote a first snapshot per tenant when they first sized; wait for the task's new ones.
+    before = EquitySnapshot.objects.filter(bot=None).count()
     snapshot_equity.delay()
-    wait_for(lambda: EquitySnapshot.objects.filter(bot=None).count() >= len(tenants), timeout=60)
+    wait_for(
+        lambda: EquitySnapshot.objects.filter(bot=None).count() >= before + len(tenants),
+        timeout=60, message="the snapshot task",
+    )  # fmt: skip
 
     traded = 0
     rejected: list[str] = []
