@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from exchange.models import ExchangeConnection
 from tradingsvc.lib.crypto import open_sealed, rewrap, seal, settings_keyring
+from tradingsvc.lib.redaction import register_secret
 from tradingsvc.lib.secret import Secret
 
 API_KEY_FIELD = "api_key"
@@ -29,7 +30,8 @@ def credentials_seal(connection: ExchangeConnection, *, api_key: str, api_secret
     if connection.pk is None:
         raise ValueError("Save the connection before sealing keys into it.")
     keyring = settings_keyring()
-    Secret(api_key), Secret(api_secret)  # registered with the redactor from here on
+    register_secret(api_key)  # masked in every log line and Sentry event from here on
+    register_secret(api_secret)
     connection.api_key_sealed = seal(
         keyring, api_key, associated_data=connection.associated_data(API_KEY_FIELD)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from exchange.errors import ExchangeRequestError
 from exchange.types import (
     ApiKeyInfo,
     ClosedPnl,
@@ -148,12 +149,16 @@ def order(r: dict[str, Any]) -> Order:
         reject_reason=r.get("rejectReason", ""),
         created_at=ms_to_dt(r.get("createdTime")),
         updated_at=ms_to_dt(r.get("updatedTime")),
+        stop_order_type=r.get("stopOrderType", "") or "",
     )
 
 
 def execution(r: dict[str, Any]) -> Execution:
     exec_time = ms_to_dt(r.get("execTime"))
-    assert exec_time is not None  # noqa: S101 - every fill has a time
+    if exec_time is None:
+        raise ExchangeRequestError(
+            f"Bybit sent a fill without a time (execId {r.get('execId', '?')})."
+        )
     return Execution(
         exec_id=r["execId"],
         order_id=r.get("orderId", ""),

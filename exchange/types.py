@@ -206,6 +206,7 @@ class Order:
     reject_reason: str
     created_at: datetime | None
     updated_at: datetime | None
+    stop_order_type: str = ""  # "TakeProfit", "StopLoss", ... for conditional orders; "" otherwise
 
     @property
     def is_open(self) -> bool:

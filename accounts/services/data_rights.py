@@ -19,6 +19,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
@@ -156,9 +157,10 @@ def _anonymise_user(user: User) -> None:
     user.is_active = False
     user.set_unusable_password()
     user.save()
-    for session in Session.objects.all().iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
+    # allauth's user-session index names this user's sessions; no need to decode every session.
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(user=user).delete()
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ from exchange.services.executions import execution_store, executions_hand_over
 
 log = structlog.stdlib.get_logger(__name__)
 UNKNOWN_ALERT_AFTER = timedelta(hours=1)
+POSITION_TP_SL = {"TakeProfit", "StopLoss", "TrailingStop", "PartialTakeProfit", "PartialStopLoss"}
 CATCH_UP_DEFAULT = timedelta(days=1)
 FLOW_TYPES = {"DEPOSIT": CapitalFlow.Kind.DEPOSIT, "TRANSFER_IN": CapitalFlow.Kind.DEPOSIT,
               "WITHDRAW": CapitalFlow.Kind.WITHDRAWAL, "TRANSFER_OUT": CapitalFlow.Kind.WITHDRAWAL}  # fmt: skip
@@ -132,8 +133,8 @@ def _check_open_orders(
     connection: ExchangeConnection, gateway: ExchangeGateway, report: ReconcileReport
 ) -> None:
     for order in gateway.open_orders():
-        # Bybit lists a position's TP/SL as reduce-only conditional orders without an orderLinkId.
-        position_tp_sl = order.reduce_only and not order.order_link_id
+        # Bybit lists a position's TP/SL as conditional orders of their own, without an orderLinkId.
+        position_tp_sl = order.stop_order_type in POSITION_TP_SL
         if not order.order_link_id.startswith(OUR_PREFIXES) and not position_tp_sl:
             _alert(
                 connection, report, "order.foreign",

@@ -62,8 +62,18 @@ def test_owner_downloads_the_zip_from_the_security_page(tenant_with_data):
 def test_erasure_removes_keys_and_personal_data_and_keeps_an_anonymised_trail(tenant_with_data):
     owner = tenant_with_data
     operator = StaffUserFactory()
+    signed_in = Client()
+    signed_in.force_login(owner.user)
+    session_key = signed_in.session.session_key
+    assert (
+        signed_in.get("/app/").status_code == 200
+    )  # the session is tracked (allauth usersessions)
     tenant_deletion_request(tenant=owner.tenant, by=owner.user)
     tenant_erase(tenant=owner.tenant, by=operator)
+    assert signed_in.get("/app/").status_code == 302  # signed out everywhere...
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=session_key).exists()  # ...for good
 
     connection = ExchangeConnection.objects.get(tenant=owner.tenant)
     assert connection.api_key_sealed == "" and connection.api_secret_sealed == ""

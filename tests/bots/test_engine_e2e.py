@@ -105,7 +105,6 @@ def test_three_tenants_trade_a_replayed_day_and_match_the_exchange_to_the_cent(w
     )  # fmt: skip
 
     traded = 0
-    rejected: list[str] = []
     for owner, connection, bot in tenants:
         gateway = ExchangeGateway.for_connection(connection)
         intents = OrderIntent.objects.filter(bot=bot)
@@ -117,7 +116,6 @@ def test_three_tenants_trade_a_replayed_day_and_match_the_exchange_to_the_cent(w
                 assert order is None, (
                     f"{intent.order_link_id} was refused, yet exists: {intent.error}"
                 )
-                rejected.append(intent.error)
             else:
                 assert order is not None and order.qty == intent.qty, (
                     intent.order_link_id,
