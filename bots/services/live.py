@@ -48,3 +48,14 @@ def publish_fill(*, fill: BotFill, position: BotPosition) -> None:
         log.warning(
             "live.publish_failed", tenant_id=str(fill.tenant_id), bot_id=fill.bot_id, exc_info=True
         )
+
+
+def publish_bot_event(*, tenant_id: object, bot_id: int | None, kind: str) -> None:
+    """Tell the tenant's open pages that something of ``kind`` changed (orders, state, alerts,
+    equity); pages then fetch the numbers they show, so one small message serves every page."""
+    try:
+        live_publish(group=tenant_group(tenant_id), kind=kind, data={"bot_id": bot_id})
+    except Exception:  # a dead channel layer must never undo the change it reports
+        log.warning(
+            "live.publish_failed", tenant_id=str(tenant_id), bot_id=bot_id, kind=kind, exc_info=True
+        )
