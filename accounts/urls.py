@@ -6,7 +6,6 @@ from accounts.views import client, invitations
 
 urlpatterns = [
     path("invite/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
-    path("app/", client.client_home, name="client_home"),
     path("app/keys/", client.client_keys, name="client_keys"),
     path("app/keys/connect/", client.client_key_connect, name="client_key_connect"),
     path("app/keys/<int:pk>/validate/", client.client_key_validate, name="client_key_validate"),
@@ -24,7 +23,7 @@ urlpatterns = [
         client.client_invitation_resend,
         name="client_invitation_resend",
     ),
-    path("app/activity/", client.client_audit, name="client_audit"),
+    path("app/activity/audit/", client.client_audit, name="client_audit"),
     path("app/security/", client.client_security, name="client_security"),
     path("app/data/export/", client.client_data_export, name="client_data_export"),
     path("app/data/delete/", client.client_data_delete, name="client_data_delete"),

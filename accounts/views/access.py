@@ -47,3 +47,14 @@ def owner_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to the page the form came from (``next``, same host only), else ``default``."""
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)

@@ -42,22 +42,6 @@ from exchange.models import ExchangeConnection
 
 @require_GET
 @membership_required
-def client_home(request: HttpRequest) -> HttpResponse:
-    membership = request_membership(request)
-    tenant = membership.tenant
-    context = {
-        "membership": membership,
-        "tenant": tenant,
-        "connections": ExchangeConnection.objects.filter(tenant=tenant).exclude(
-            status=ExchangeConnection.Status.RETIRED
-        ),
-        "members": tenant_members(tenant),
-    }
-    return render(request, "accounts/home.html", context)
-
-
-@require_GET
-@membership_required
 def client_team(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     context = {

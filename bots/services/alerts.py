@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bots.models import Alert
+from bots.services.live import publish_bot_event
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -38,6 +39,10 @@ def alert_raise(
     from bots.tasks import deliver_alert
 
     transaction.on_commit(partial(deliver_alert.delay, alert_id=alert.pk))
+    if tenant_id is not None:
+        transaction.on_commit(
+            partial(publish_bot_event, tenant_id=tenant_id, bot_id=bot_id, kind="alert")
+        )
     return alert
 
 
@@ -46,3 +51,5 @@ def alert_dismiss(*, alert: Alert, by: object) -> None:
         Alert.objects.filter(pk=alert.pk).update(
             dismissed_at=timezone.now(), dismissed_by=getattr(by, "pk", None)
         )
+        if alert.tenant_id is not None:
+            publish_bot_event(tenant_id=alert.tenant_id, bot_id=alert.bot_id, kind="alert")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.services.audit import audit_record
 from bots.models import Bot
+from bots.services.live import publish_bot_event
 from exchange.models import ExchangeConnection
 from exchange.services.market_data import market_data_subscribe, market_data_unsubscribe
 
@@ -57,4 +60,7 @@ def bot_transition(
         action=f"bot.{to}", actor=actor, tenant=bot.tenant, target=bot, request=request,  # type: ignore[arg-type]
         before=before, after={"state": to, "reason": reason},
     )  # fmt: skip
+    transaction.on_commit(
+        partial(publish_bot_event, tenant_id=bot.tenant_id, bot_id=bot.pk, kind="bot")
+    )
     return bot

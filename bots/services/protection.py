@@ -19,6 +19,7 @@ from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
 from bots.models import Bot, BotPosition, KillSwitch, OrderIntent
 from bots.services.fills import FillData, fill_apply
+from bots.services.live import publish_bot_event
 from bots.services.orders import intent_send, intent_simulate_fill, intent_write
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
@@ -51,6 +52,8 @@ def kill_switch_engage(
         after={"flatten": flatten, "reason": reason},
     )  # fmt: skip
     kill_switch_enforce(switch=switch)
+    if switch.tenant_id is not None:
+        publish_bot_event(tenant_id=switch.tenant_id, bot_id=switch.bot_id, kind="kill_switch")
     return switch
 
 
@@ -63,6 +66,8 @@ def kill_switch_release(
             action=f"kill_switch.released_{switch.scope}", actor=by, tenant=switch.tenant, target=switch,
             request=request,
         )  # fmt: skip
+        if switch.tenant_id is not None:
+            publish_bot_event(tenant_id=switch.tenant_id, bot_id=switch.bot_id, kind="kill_switch")
 
 
 def affected_bots(switch: KillSwitch) -> QuerySet[Bot]:

@@ -7,7 +7,7 @@ cached in a process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -186,13 +186,10 @@ def bot_update_settings(
     reauthentication before saving (the web app checks it first with ``dry_run``-style validation)."""
     bot = Bot.objects.select_for_update().select_related("template").get(pk=bot.pk)
     before = _snapshot(bot)
-    current = {name: getattr(bot, name) for name in TUNABLE_LIMITS}
-    cleaned = _validated_limits(bot.template, {**current, **(limits or {})})
-    params = _validated_params(bot.strategy, {**bot.strategy_params, **(strategy_params or {})})
-    raised = any(cleaned[name] > current[name] for name in TUNABLE_LIMITS)
-    for name, value in cleaned.items():
+    check = bot_settings_check(bot=bot, limits=limits, strategy_params=strategy_params)
+    for name, value in check.limits.items():
         setattr(bot, name, value)
-    bot.strategy_params = params
+    bot.strategy_params = check.strategy_params
     bot.save()
     after = _snapshot(bot)
     if after != before:
@@ -200,4 +197,59 @@ def bot_update_settings(
             action="bot.settings_changed", actor=by, tenant=bot.tenant, target=bot, request=request,
             before=before, after=after,
         )  # fmt: skip
-    return SettingsResult(bot=bot, warnings=risk_warnings(limits_for(bot)), raised_risk=raised)
+    return SettingsResult(bot=bot, warnings=check.warnings, raised_risk=check.raised_risk)
+
+
+@dataclass(frozen=True)
+class SettingsCheck:
+    """What saving would do: the cleaned values, the warnings, whether risk goes up."""
+
+    limits: dict[str, Decimal]
+    strategy_params: dict[str, Any]
+    warnings: list[str]
+    raised_risk: bool
+
+
+def bot_settings_check(
+    *,
+    bot: Bot,
+    limits: dict[str, Any] | None = None,
+    strategy_params: dict[str, Any] | None = None,
+) -> SettingsCheck:
+    """Validate a change without saving it (``BotSettingsError`` lists what is wrong), so the
+    client sees errors and warnings before saving and raised risk can ask for reauthentication."""
+    current = {name: getattr(bot, name) for name in TUNABLE_LIMITS}
+    cleaned = _validated_limits(bot.template, {**current, **(limits or {})})
+    params = _validated_params(bot.strategy, {**bot.strategy_params, **(strategy_params or {})})
+    preview = replace(limits_for(bot), **cleaned)
+    return SettingsCheck(
+        limits=cleaned,
+        strategy_params=params,
+        warnings=risk_warnings(preview),
+        raised_risk=any(cleaned[name] > current[name] for name in TUNABLE_LIMITS),
+    )
+
+
+@transaction.atomic
+def bot_loss_thresholds_save(
+    *,
+    tenant: Tenant,
+    thresholds: dict[int, Decimal | None],
+    by: User | None,
+    request: HttpRequest | None = None,
+) -> int:
+    """Per-bot loss alert thresholds (empty = no alert); returns how many changed."""
+    changed = 0
+    for bot in Bot.objects.for_tenant(tenant).filter(pk__in=thresholds).select_for_update():
+        value = thresholds[bot.pk]
+        if value == bot.loss_alert_threshold:
+            continue
+        audit_record(
+            action="bot.loss_threshold_changed", actor=by, tenant=tenant, target=bot, request=request,
+            before={"loss_alert_threshold": str(bot.loss_alert_threshold)},
+            after={"loss_alert_threshold": str(value)},
+        )  # fmt: skip
+        bot.loss_alert_threshold = value
+        bot.save(update_fields=["loss_alert_threshold", "updated_at"])
+        changed += 1
+    return changed

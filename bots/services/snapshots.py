@@ -13,8 +13,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from bots.models import Bot, BotPosition, EquitySnapshot
+from bots.services.live import publish_bot_event
 from exchange.gateway import ExchangeGateway
 from exchange.models import Candle, ExchangeConnection
+from reports.services.rollups import rollup_record
 
 
 def _last_price(symbol: str, interval: str) -> Decimal | None:
@@ -36,6 +38,7 @@ def snapshot_connection(*, connection: ExchangeConnection) -> EquitySnapshot:
     tenant_snapshot = EquitySnapshot.objects.create(
         tenant_id=connection.tenant_id, at=now, equity=wallet.total_equity
     )
+    rollup_record(tenant_snapshot)
     for bot in Bot.objects.filter(connection=connection).exclude(state=Bot.State.DRAFT):
         snapshot_bot(bot=bot, at=now)
     return tenant_snapshot
@@ -50,7 +53,10 @@ def snapshot_bot(*, bot: Bot, at: datetime | None = None) -> EquitySnapshot:
         unrealised_pnl(position, _last_price(bot.symbol, bot.timeframe)) if position else Decimal(0)
     )
     base = Decimal(settings.DRY_RUN_EQUITY) if bot.connection_id is None else Decimal(0)
-    return EquitySnapshot.objects.create(
+    snapshot = EquitySnapshot.objects.create(
         tenant_id=bot.tenant_id, bot=bot, at=at, equity=base + realised + unrealised,
         realised_pnl=realised, unrealised_pnl=unrealised,
     )  # fmt: skip
+    rollup_record(snapshot)
+    publish_bot_event(tenant_id=bot.tenant_id, bot_id=bot.pk, kind="equity")
+    return snapshot

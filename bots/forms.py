@@ -1,0 +1,178 @@
+"""Client forms for bots: creation from a template, tuning built from schemas, filters, alerts.
+
+Forms only shape input; the rules (bounds, one bot per symbol and key, risk warnings) live in
+``bots.services.settings`` and come back as field errors, so every form keeps what was typed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tenant
+from bots.models import Bot, RiskTemplate
+from bots.services.settings import LIMIT_LABELS, TUNABLE_LIMITS
+from bots.strategies import ParamKind, get_strategy
+from exchange.models import ExchangeConnection
+
+PARAM_PREFIX = "param_"
+
+
+class TemplateChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class BotCreateForm(forms.Form):
+    template = TemplateChoiceField(
+        queryset=RiskTemplate.objects.filter(is_active=True),
+        widget=forms.RadioSelect,
+        label=_("Risk template"),
+        empty_label=None,
+    )
+    name = forms.CharField(max_length=100, label=_("Name"))
+    symbol = forms.ChoiceField(label=_("Market"))
+    mode = forms.ChoiceField(
+        choices=[(Bot.Mode.DRY_RUN, _("Dry run: decisions only, nothing is sent")),
+                 (Bot.Mode.LIVE, _("Live: real orders with your exchange key"))],
+        initial=Bot.Mode.DRY_RUN, widget=forms.RadioSelect, label=_("Mode"),
+    )  # fmt: skip
+    connection = forms.ModelChoiceField(
+        queryset=ExchangeConnection.objects.none(),
+        required=False,
+        label=_("Exchange key"),
+        empty_label=_("None (dry run only)"),
+    )
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        symbols = sorted(
+            {s for t in RiskTemplate.objects.filter(is_active=True) for s in t.symbols}
+        )
+        self.fields["symbol"].choices = [(s, s) for s in symbols]
+        self.fields["connection"].queryset = ExchangeConnection.objects.filter(  # type: ignore[attr-defined]
+            tenant=tenant, status=ExchangeConnection.Status.ACTIVE
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("mode") == Bot.Mode.LIVE and not data.get("connection"):
+            self.add_error("connection", _("A live bot needs one of your exchange keys."))
+        return data
+
+
+class BotSettingsForm(forms.Form):
+    """Risk limits within the template's bounds and the strategy's parameters, from their schema."""
+
+    def __init__(self, *args: Any, bot: Bot, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bot = bot
+        template = bot.template
+        for name in TUNABLE_LIMITS:
+            bounds = template.bounds.get(name)
+            field = forms.DecimalField(
+                label=LIMIT_LABELS[name], initial=getattr(bot, name), max_digits=12, decimal_places=6,
+                required=True, disabled=bounds is None,
+                min_value=Decimal(bounds[0]) if bounds else None,
+                max_value=Decimal(bounds[1]) if bounds else None,
+                help_text=(_("Allowed: %(low)s to %(high)s") % {"low": bounds[0], "high": bounds[1]})
+                if bounds else _("Fixed by the template."),
+            )  # fmt: skip
+            field.widget.attrs["step"] = "any"
+            self.fields[name] = field
+        for spec in get_strategy(bot.strategy).params:
+            initial = bot.strategy_params.get(spec.name, spec.default)
+            param: forms.Field
+            if spec.kind is ParamKind.BOOL:
+                param = forms.BooleanField(label=spec.label, initial=initial, required=False)
+            elif spec.kind is ParamKind.INT:
+                param = forms.IntegerField(
+                    label=spec.label, initial=initial,
+                    min_value=int(spec.minimum) if spec.minimum is not None else None,
+                    max_value=int(spec.maximum) if spec.maximum is not None else None,
+                )  # fmt: skip
+            else:
+                param = forms.DecimalField(
+                    label=spec.label, initial=initial, min_value=spec.minimum,
+                    max_value=spec.maximum,
+                )  # fmt: skip
+                param.widget.attrs["step"] = "any"
+            param.help_text = spec.help
+            self.fields[PARAM_PREFIX + spec.name] = param
+
+    def limits(self) -> dict[str, Any]:
+        return {n: self.cleaned_data[n] for n in TUNABLE_LIMITS if n in self.cleaned_data}
+
+    def strategy_params(self) -> dict[str, Any]:
+        return {
+            k.removeprefix(PARAM_PREFIX): v
+            for k, v in self.cleaned_data.items()
+            if k.startswith(PARAM_PREFIX)
+        }
+
+    def add_service_errors(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            field = name if name in self.fields else PARAM_PREFIX + name
+            self.add_error(field if field in self.fields else None, message)
+
+
+class HistoryFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[("orders", _("Orders")), ("fills", _("Fills"))], required=False, initial="orders"
+    )
+    bot = forms.ModelChoiceField(
+        queryset=Bot.objects.none(), required=False, label=_("Bot"), empty_label=_("All bots")
+    )
+    symbol = forms.CharField(max_length=32, required=False, label=_("Market"))
+    date_from = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bot"].queryset = Bot.objects.for_tenant(tenant)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class NotificationSettingsForm(forms.Form):
+    email_enabled = forms.BooleanField(required=False, label=_("Email me alerts"))
+    webhook_url = forms.URLField(
+        required=False, label=_("Webhook URL"), assume_scheme="https",
+        help_text=_("We POST each alert as JSON, signed in the X-Tradingsvc-Signature header."),
+    )  # fmt: skip
+    webhook_secret = forms.CharField(
+        required=False, label=_("Webhook signing secret"), min_length=16,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current secret. It is never shown again."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, bots: list[Bot], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bots = bots
+        for bot in bots:
+            self.fields[f"threshold_{bot.pk}"] = forms.DecimalField(
+                required=False, min_value=Decimal(0), max_digits=20, decimal_places=2,
+                label=_("Alert when %(bot)s loses more than (USDT)") % {"bot": bot.name},
+                initial=bot.loss_alert_threshold,
+            )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("webhook_url", "").startswith("http://"):
+            self.add_error("webhook_url", _("Use an https:// address: alerts are private."))
+        return data
+
+    def thresholds(self) -> dict[int, Decimal | None]:
+        return {bot.pk: self.cleaned_data.get(f"threshold_{bot.pk}") for bot in self.bots}

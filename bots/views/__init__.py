@@ -1,0 +1,1 @@
+"""The client web app's bot pages: dashboard, controls, settings, history, activity, alerts."""

@@ -1,0 +1,41 @@
+"""The dashboard: every bot's state and P&L, positions, last orders and fills, alerts.
+
+The live part of the page is one fragment (``bots/_dashboard_live.html``): the page script
+fetches it again whenever the WebSocket says something changed, or every 30 s while the socket
+is down, so numbers are formatted once, on the server, in the client's language.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.selectors import request_membership
+from accounts.views.access import membership_required
+from bots.selectors import dashboard_summary
+
+
+def _context(request: HttpRequest) -> dict[str, object]:
+    membership = request_membership(request)
+    return {
+        "membership": membership,
+        "tenant": membership.tenant,
+        "summary": dashboard_summary(membership.tenant),
+        "can_change": membership.can_change,
+    }
+
+
+@require_GET
+@membership_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "bots/dashboard.html", _context(request))
+
+
+@never_cache
+@require_GET
+@membership_required
+def dashboard_live(request: HttpRequest) -> HttpResponse:
+    """The dashboard's live fragment, for the page script to swap in without a reload."""
+    return render(request, "bots/_dashboard_live.html", _context(request))
