@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -29,3 +30,16 @@ def _clean_test_redis() -> None:
         "tests flush their Redis database: point REDIS_URL at a test database (15 by default)"
     )
     get_redis().flushdb()
+
+
+@pytest.fixture(autouse=True)
+def risk_templates(request):
+    """The seeded risk templates, even after a transactional test flushed them: the migration's
+    seed is re-run (idempotent) for every test with database access."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from django.apps import apps
+
+    importlib.import_module("bots.migrations.0002_seed_risk_templates").seed(apps, None)

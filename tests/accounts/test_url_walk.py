@@ -18,6 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership
 from accounts.services.invitations import invitation_create_viewer
+from bots.models import Alert, Bot, KillSwitch, RiskTemplate
+from bots.services.lifecycle import bot_transition
+from bots.services.settings import bot_create
 from exchange.models import ExchangeConnection
 from tests.factories import client_with_2fa, reauthenticate
 
@@ -34,6 +37,8 @@ class World:
     owner_b: Membership
     invitation_a: Invitation
     connection_a: ExchangeConnection
+    bot_a: Bot
+    alert_a: Alert
 
 
 # How to fill each parameterised client URL with tenant A's objects.
@@ -43,6 +48,10 @@ OBJECT_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "client_key_validate": lambda w: {"pk": w.connection_a.pk},
     "client_key_delete": lambda w: {"pk": w.connection_a.pk},
     "client_key_replace": lambda w: {"pk": w.connection_a.pk},
+    "bot_settings": lambda w: {"pk": w.bot_a.pk},
+    "bot_settings_save": lambda w: {"pk": w.bot_a.pk},
+    "bot_control": lambda w: {"pk": w.bot_a.pk, "action": "pause"},
+    "alert_dismiss": lambda w: {"pk": w.alert_a.pk},
 }
 
 
@@ -74,7 +83,15 @@ def world() -> World:
     connection_a = ExchangeConnection.objects.create(
         tenant=owner_a.tenant, environment="simulator", api_key_last4="AAAA"
     )
-    return World(owner_a, viewer_a, owner_b, invitation_a, connection_a)
+    bot_a = bot_create(
+        tenant=owner_a.tenant, template=RiskTemplate.objects.get(slug="moderate"),
+        name="Tenant A bot", symbol="BTCUSDT", connection=None, by=owner_a.user,
+    ).bot  # fmt: skip
+    bot_a = bot_transition(bot=bot_a, to=Bot.State.RUNNING, by=owner_a.user)
+    alert_a = Alert.objects.create(
+        tenant=owner_a.tenant, bot=bot_a, kind="test", message="Tenant A alert"
+    )
+    return World(owner_a, viewer_a, owner_b, invitation_a, connection_a, bot_a, alert_a)
 
 
 def _url(world: World, pattern: URLPattern) -> str:
@@ -98,7 +115,10 @@ def _client_for(membership: Membership) -> Client:
 
 def test_walk_covers_the_client_urls():
     names = {p.name for _, p in client_urls()}
-    assert {"client_home", "client_team", "client_invitation_revoke"} <= names
+    assert {
+        "client_home", "client_team", "client_invitation_revoke", "bot_control", "performance",
+        "history_csv", "emergency_stop", "notifications_save",
+    } <= names  # fmt: skip
 
 
 def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(world):
@@ -118,11 +138,15 @@ def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(
             if response.status_code == 405:
                 continue
             assert response.status_code == 200, f"GET {url} -> {response.status_code}"
-            page = response.content.decode()
+            page = (
+                b"".join(response.streaming_content) if response.streaming else response.content
+            ).decode()
             for marker in (
                 world.owner_a.tenant.name,
                 world.owner_a.user.email,
                 "pending@example.test",
+                "Tenant A bot",
+                "Tenant A alert",
             ):
                 assert marker not in page, f"{url} shows tenant A's {marker!r} to tenant B"
 
@@ -139,6 +163,10 @@ def test_viewer_sees_every_page_and_gets_403_on_every_write(world):
             assert post.status_code == 403, f"{url} is a write and must refuse a viewer with 403"
     world.invitation_a.refresh_from_db()
     assert world.invitation_a.revoked_at is None
+    world.bot_a.refresh_from_db()
+    world.alert_a.refresh_from_db()
+    assert world.bot_a.state == Bot.State.RUNNING and world.alert_a.dismissed_at is None
+    assert not KillSwitch.objects.exists()
     assert not Invitation.objects.filter(email="someone@example.test").exists()
 
 
