@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.simulator",
     "tests.fixtures.sentry_ingest",
+    "tests.fixtures.live_stack",
 ]
 
 

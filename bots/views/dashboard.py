@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -24,6 +25,7 @@ def _context(request: HttpRequest) -> dict[str, object]:
         "tenant": membership.tenant,
         "summary": dashboard_summary(membership.tenant),
         "can_change": membership.can_change,
+        "return_to": reverse("client_home"),  # the fragment's forms lead back to the page
     }
 
 
