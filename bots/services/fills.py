@@ -8,14 +8,18 @@ is written in the same transaction as the position change, so it is applied once
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import structlog
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from bots.models import Bot, BotFill, BotPosition, OrderIntent
+from bots.services.bulk import bulk_set
 from bots.services.live import publish_fill
 from bots.services.orders import ORDER_LINK_PREFIX
 from exchange.streams.events import ExecutionEvent, StreamEvent
@@ -78,25 +82,113 @@ def fill_apply(
         position, _ = BotPosition.objects.select_for_update().get_or_create(
             bot=bot, symbol=fill.symbol, defaults={"tenant_id": bot.tenant_id}
         )
-        was_flat = position.qty == 0
-        position.qty, position.avg_price, realised = position_after(
-            position.qty, position.avg_price, fill.side, fill.qty, fill.price
+        realised = _position_apply(
+            position, fill.side, fill.qty, fill.price, fill.fee, fill.exec_time
         )
-        position.realised_pnl += realised - fill.fee
-        position.fees += fill.fee
-        if was_flat and position.qty != 0:
-            position.opened_at = fill.exec_time
-        if position.qty == 0:
-            position.opened_at = None
         position.save()
-        BotFill.objects.filter(pk=record.pk).update(realised_pnl=realised - fill.fee)
-        record.realised_pnl = realised - fill.fee
+        BotFill.objects.filter(pk=record.pk).update(realised_pnl=realised)
+        record.realised_pnl = realised
         transaction.on_commit(lambda: publish_fill(fill=record, position=position))
     log.info(
         "fill.applied", tenant_id=str(bot.tenant_id), bot_id=bot.pk, exec_id=fill.exec_id,
         side=fill.side, qty=str(fill.qty), price=str(fill.price), position=str(position.qty),
     )  # fmt: skip
     return True
+
+
+def intents_fill_simulated(
+    *, intents: Sequence[OrderIntent], prices: Mapping[int, Decimal], exec_time: datetime
+) -> list[tuple[BotFill, BotPosition]]:
+    """Dry run, for a batch of ticks: fill PENDING intents at their price, in one transaction.
+
+    The intents are locked and moved to SIMULATED in the same transaction that writes their fills
+    and positions, so a redelivered or duplicated tick finds them SIMULATED and fills nothing, and
+    a worker dying half-way leaves them PENDING with no fill: never one without the other. About
+    eight queries whatever the batch size. ``prices`` maps an intent id to its fill price. Returns
+    each fill with the position right after it, in intent order, for the live push.
+    """
+    if not intents:
+        return []
+    bots = {intent.bot_id: intent.bot for intent in intents}
+    now = timezone.now()
+    with transaction.atomic():
+        locked = {
+            i.pk: i
+            for i in OrderIntent.objects.select_for_update()
+            .filter(pk__in=[intent.pk for intent in intents], state=OrderIntent.State.PENDING)
+            .order_by("pk")
+        }
+        claimed = [locked[intent.pk] for intent in intents if intent.pk in locked]
+        if not claimed:
+            return []
+        for intent in claimed:
+            intent.state = OrderIntent.State.SIMULATED
+            intent.filled_qty = intent.qty
+            intent.avg_fill_price = prices[intent.pk]
+            intent.sent_at = intent.resolved_at = now
+        bulk_set(claimed, ["state", "filled_qty", "avg_fill_price", "sent_at", "resolved_at"])
+        keys = {(intent.bot_id, intent.symbol): intent.tenant_id for intent in claimed}
+        BotPosition.objects.bulk_create(
+            [BotPosition(tenant_id=t, bot_id=b, symbol=sym) for (b, sym), t in keys.items()],
+            ignore_conflicts=True,
+        )
+        positions = {
+            (p.bot_id, p.symbol): p
+            for p in BotPosition.objects.select_for_update()
+            .filter(bot_id__in={b for b, _ in keys})
+            .order_by("pk")
+            if (p.bot_id, p.symbol) in keys
+        }
+        applied: list[tuple[BotFill, BotPosition]] = []
+        for intent in claimed:
+            position = positions[(intent.bot_id, intent.symbol)]
+            price = prices[intent.pk]
+            realised = _position_apply(position, intent.side, intent.qty, price, ZERO, exec_time)
+            position.updated_at = now
+            fill = BotFill(
+                tenant_id=intent.tenant_id, bot_id=intent.bot_id, intent=intent, connection_id=None,
+                exec_id=f"sim-{intent.order_link_id}", symbol=intent.symbol, side=intent.side,
+                price=price, qty=intent.qty, fee=ZERO, simulated=True, exec_time=exec_time,
+                realised_pnl=realised,
+            )  # fmt: skip
+            applied.append((fill, copy.copy(position)))
+        BotFill.objects.bulk_create([fill for fill, _ in applied])
+        bulk_set(
+            list(positions.values()),
+            ["qty", "avg_price", "realised_pnl", "fees", "opened_at", "updated_at"],
+        )
+    for fill, position in applied:
+        log.info(
+            "fill.applied", tenant_id=str(fill.tenant_id), bot_id=fill.bot_id, exec_id=fill.exec_id,
+            side=fill.side, qty=str(fill.qty), price=str(fill.price), position=str(position.qty),
+            simulated=True,
+        )  # fmt: skip
+    for intent in intents:  # the caller's objects follow what was written
+        if intent.pk in locked:
+            done = locked[intent.pk]
+            intent.state, intent.filled_qty, intent.avg_fill_price = (
+                done.state, done.filled_qty, done.avg_fill_price
+            )  # fmt: skip
+            intent.sent_at = intent.resolved_at = now
+            intent.bot = bots[intent.bot_id]
+    return applied
+
+
+def _position_apply(
+    position: BotPosition, side: str, qty: Decimal, price: Decimal, fee: Decimal, at: datetime
+) -> Decimal:
+    """Move ``position`` (in memory) by one fill; returns the fill's realised P&L net of fees."""
+    was_flat = position.qty == 0
+    position.qty, position.avg_price, realised = position_after(
+        position.qty, position.avg_price, side, qty, price
+    )
+    position.realised_pnl += realised - fee
+    position.fees += fee
+    if was_flat and position.qty != 0:
+        position.opened_at = at
+    if position.qty == 0:
+        position.opened_at = None
+    return realised - fee
 
 
 def on_stream_event(event: StreamEvent) -> None:

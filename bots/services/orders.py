@@ -1,20 +1,26 @@
 """Orders that never double: written as intents first, sent once, unknown outcomes asked about.
 
-1. ``intents_write`` stores one ``OrderIntent`` per leg under a deterministic ``orderLinkId``
+1. ``intents_write_many`` stores one ``OrderIntent`` per leg under a deterministic ``orderLinkId``
    (bot, candle, leg), so a retried or duplicated tick finds the same rows instead of new ones.
 2. ``intent_send`` claims the send with a conditional UPDATE (PENDING -> UNKNOWN, committed
    *before* any I/O), then sends. A definite answer moves it to SENT or REJECTED; anything else
    leaves it UNKNOWN. A worker killed mid-send therefore leaves UNKNOWN, never PENDING, and nothing
-   ever sends an UNKNOWN intent again.
+   ever sends an UNKNOWN intent again. ``intents_send_many`` does the same for a chunk of ticks
+   with a few sends in flight at once (each claimed just before its own send).
 3. ``intent_resolve`` asks the exchange for the ``orderLinkId`` (open orders, then history) and
    records what it learns; Bybit keeps cancelled or rejected orders only 24 h, so unknown intents
    are checked promptly and alerted on if they stay unknown.
 
-Dry-run bots write the same intents and "fill" them at the candle's close without sending.
+Dry-run bots write the same intents and "fill" them at the candle's close without sending
+(``bots.services.fills.intents_fill_simulated``).
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -34,7 +40,7 @@ from exchange.errors import (
     RateLimitedError,
 )
 from exchange.gateway import ExchangeGateway
-from exchange.types import Order, OrderRequest
+from exchange.types import Order, OrderAck, OrderRequest
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -64,9 +70,21 @@ def intents_write(
     *, bot: Bot, tick: BotTick, legs: tuple[OrderLeg, ...], reason: str
 ) -> list[OrderIntent]:
     """One intent per leg, created once; a second call (redelivered tick) returns the same rows."""
-    return [
-        intent_write(
-            order_link_id(bot.pk, tick.candle_start, leg.leg),
+    return intents_write_many([(bot, tick, legs, reason)])
+
+
+def intents_write_many(
+    plans: Sequence[tuple[Bot, BotTick, tuple[OrderLeg, ...], str]],
+) -> list[OrderIntent]:
+    """The intents of several ticks in two queries, in plan and leg order.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on the unique ``orderLinkId`` and then reading the rows
+    back gives the same guarantee as :func:`intent_write`: a second writer (a redelivered or
+    duplicated tick) gets the first one's rows, whatever state they reached, never new ones.
+    """
+    fresh = [
+        OrderIntent(
+            order_link_id=order_link_id(bot.pk, tick.candle_start, leg.leg),
             tenant_id=bot.tenant_id,
             bot=bot,
             tick=tick,
@@ -79,8 +97,25 @@ def intents_write(
             take_profit=leg.take_profit,
             reason=reason,
         )
+        for bot, tick, legs, reason in plans
         for leg in legs
     ]
+    if not fresh:
+        return []
+    OrderIntent.objects.bulk_create(fresh, ignore_conflicts=True)
+    stored = {
+        intent.order_link_id: intent
+        for intent in OrderIntent.objects.filter(
+            order_link_id__in=[intent.order_link_id for intent in fresh]
+        )
+    }
+    bots = {bot.pk: bot for bot, *_ in plans}
+    out = []
+    for intent in fresh:
+        row = stored[intent.order_link_id]
+        row.bot = bots[row.bot_id]  # the caller's bot, so nothing reloads it
+        out.append(row)
+    return out
 
 
 def intent_write(link: str, **fields: object) -> OrderIntent:
@@ -109,22 +144,112 @@ def _request_for(intent: OrderIntent) -> OrderRequest:
 
 def intent_send(*, intent: OrderIntent, gateway: ExchangeGateway) -> OrderIntent:
     """Send a PENDING intent exactly once; any other state is left alone (already sent or resolved)."""
+    if not _claim(intent):
+        return intent
+    return _record(intent, _place(intent, gateway), gateway)
+
+
+def intents_send_many(
+    *, queues: Sequence[tuple[ExchangeGateway, Sequence[OrderIntent]]], threads: int
+) -> dict[int, BaseException]:
+    """Send many PENDING intents, up to ``threads`` at a time; each exactly as :func:`intent_send`.
+
+    Sends are network waits, so a worker overlaps them; the shared limiter still admits each one.
+    Every database step stays in the calling thread: an intent is claimed (committed) right before
+    its send is handed to a thread, and the answer is recorded here when it comes back, so a worker
+    that dies leaves at most ``threads`` intents UNKNOWN, as one dying mid-send always could.
+
+    Each queue is one gateway's intents in order: one key is never used by two threads at once,
+    and a reversal's close leg is answered before its open leg leaves. Returns the intents (by id)
+    whose send raised something unexpected; they stay UNKNOWN for reconciliation to ask about.
+    """
+    failed: dict[int, BaseException] = {}
+    waiting = deque((gateway, deque(intents)) for gateway, intents in queues if intents)
+    if threads <= 1 or sum(len(legs) for _gateway, legs in waiting) <= 1:
+        for gateway, legs in waiting:
+            for intent in legs:
+                try:
+                    intent_send(intent=intent, gateway=gateway)
+                except Exception as exc:
+                    failed[intent.pk] = exc
+        return failed
+    pool = _send_pool(threads)
+    in_flight: dict[Future[_Outcome], tuple[OrderIntent, ExchangeGateway, deque[OrderIntent]]] = {}
+
+    def start_next(gateway: ExchangeGateway, legs: deque[OrderIntent]) -> None:
+        while legs:
+            intent = legs.popleft()
+            if _claim(intent):
+                in_flight[pool.submit(_place, intent, gateway)] = (intent, gateway, legs)
+                return
+
+    while waiting or in_flight:
+        while waiting and len(in_flight) < threads:
+            start_next(*waiting.popleft())
+        if not in_flight:
+            continue
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            intent, gateway, legs = in_flight.pop(future)
+            try:
+                _record(intent, future.result(), gateway)
+            except Exception as exc:
+                failed[intent.pk] = exc
+            if legs:
+                waiting.appendleft((gateway, legs))
+    return failed
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def _send_pool(threads: int) -> ThreadPoolExecutor:
+    """The process's send threads (created on first use, so after a prefork worker forked)."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size != threads:
+        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="order-send")
+        _pool_size = threads
+    return _pool
+
+
+def _claim(intent: OrderIntent) -> bool:
+    """PENDING -> UNKNOWN, committed before any I/O; False if another run owns or resolved it."""
     now = timezone.now()
     claimed = OrderIntent.objects.filter(pk=intent.pk, state=OrderIntent.State.PENDING).update(
         state=OrderIntent.State.UNKNOWN, sent_at=now
     )
-    intent.refresh_from_db()
     if claimed != 1:
-        return intent
+        intent.refresh_from_db()
+        return False
+    intent.state, intent.sent_at = OrderIntent.State.UNKNOWN, now
+    return True
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    ack: OrderAck | None = None
+    error: ExchangeError | None = None
+
+
+def _place(intent: OrderIntent, gateway: ExchangeGateway) -> _Outcome:
+    """The network part of a send (no database): an ack, or the exchange's error."""
     try:
-        ack = gateway.place_order(_request_for(intent))
-    except DuplicateOrderLinkIdError:
+        return _Outcome(ack=gateway.place_order(_request_for(intent)))
+    except ExchangeError as exc:
+        return _Outcome(error=exc)
+
+
+def _record(intent: OrderIntent, outcome: _Outcome, gateway: ExchangeGateway) -> OrderIntent:
+    """What the answer means for a claimed intent; only a definite one moves it off UNKNOWN."""
+    exc = outcome.error
+    if isinstance(exc, DuplicateOrderLinkIdError):
         # The exchange already has this orderLinkId: an earlier attempt landed. Ask, don't resend.
         log.warning(
             "order.duplicate_link", order_link_id=intent.order_link_id, bot_id=intent.bot_id
         )
         return intent_resolve(intent=intent, gateway=gateway)
-    except DEFINITE_REJECTIONS as exc:
+    if isinstance(exc, DEFINITE_REJECTIONS):
         _finish(intent, OrderIntent.State.REJECTED, error=exc.message)
         log.warning(
             "order.rejected",
@@ -133,21 +258,27 @@ def intent_send(*, intent: OrderIntent, gateway: ExchangeGateway) -> OrderIntent
             error=exc.message,
         )
         return intent
-    except ExchangeError as exc:
-        # Unknown outcome: timeouts, dropped replies, 5xx, rate limits at send time. Stay UNKNOWN.
+    if exc is not None:
+        # Unknown outcome: timeouts, dropped replies, 5xx. Stay UNKNOWN.
         OrderIntent.objects.filter(pk=intent.pk).update(error=exc.message)
+        intent.error = exc.message
         log.warning(
             "order.unknown_outcome",
             order_link_id=intent.order_link_id,
             bot_id=intent.bot_id,
             error=exc.message,
         )
-        intent.refresh_from_db()
         return intent
-    OrderIntent.objects.filter(pk=intent.pk, state=OrderIntent.State.UNKNOWN).update(
-        state=OrderIntent.State.SENT, exchange_order_id=ack.order_id, error=""
+    assert outcome.ack is not None  # noqa: S101 - _place returns an ack or an error
+    sent = OrderIntent.objects.filter(pk=intent.pk, state=OrderIntent.State.UNKNOWN).update(
+        state=OrderIntent.State.SENT, exchange_order_id=outcome.ack.order_id, error=""
     )
-    intent.refresh_from_db()
+    if sent == 1:
+        intent.state, intent.exchange_order_id, intent.error = (
+            OrderIntent.State.SENT, outcome.ack.order_id, ""
+        )  # fmt: skip
+    else:  # resolved meanwhile (e.g. by reconciliation or a fill): keep what it found
+        intent.refresh_from_db()
     return intent
 
 
@@ -208,7 +339,6 @@ def intent_simulate_fill(*, intent: OrderIntent, price: Decimal) -> OrderIntent:
 
 
 def _finish(intent: OrderIntent, state: str, *, error: str = "") -> None:
-    OrderIntent.objects.filter(pk=intent.pk).update(
-        state=state, error=error, resolved_at=timezone.now()
-    )
-    intent.refresh_from_db()
+    now = timezone.now()
+    OrderIntent.objects.filter(pk=intent.pk).update(state=state, error=error, resolved_at=now)
+    intent.state, intent.error, intent.resolved_at = state, error, now
