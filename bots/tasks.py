@@ -17,12 +17,10 @@ def dispatch_ticks() -> int:
 
 @shared_task(name="bots.tick_batch", track_runs=False)
 def tick_batch(bot_ids: list[int], candle_start: str) -> int:
-    """Ticks of several bots for one candle, one after the other; each is fenced and isolated."""
-    from bots.services.ticks import tick_run
+    """Ticks of several bots for one candle, read and written together; each is fenced and isolated."""
+    from bots.services.ticks import ticks_run
 
-    start = datetime.fromisoformat(candle_start)
-    for bot_id in bot_ids:
-        tick_run(bot_id=bot_id, candle_start=start)
+    ticks_run(bot_ids=bot_ids, candle_start=datetime.fromisoformat(candle_start))
     return len(bot_ids)
 
 

@@ -190,3 +190,83 @@ def test_a_rate_limited_order_is_refused_not_left_unknown(sim, owner):
     sim.admin("DELETE", "/sim/ratelimits")
     gateway = ExchangeGateway.for_connection(connection)
     assert gateway.get_order("BTCUSDT", order_link_id=intent.order_link_id) is None
+
+
+def _dispatch_without_workers() -> list[tuple[int, object]]:
+    """Dispatch as beat does, but keep the chunks here instead of queueing them."""
+    from unittest import mock
+
+    candles_sync()
+    with mock.patch("bots.tasks.tick_batch.delay"):
+        return ticks_dispatch()
+
+
+def test_a_chunk_of_live_bots_sends_each_order_once_with_sends_overlapping(sim, settings):
+    """Several live bots in one chunk: their sends overlap on threads, each order reaches the
+    exchange once, the pages hear "orders" once per bot, and a redelivered chunk sends nothing."""
+    from unittest import mock
+
+    from bots.services.ticks import ticks_run
+
+    settings.TICK_SEND_THREADS = 4
+    bots, connections = [], []
+    for i in range(3):
+        owner = client_with_2fa()
+        _uid, connection = connect_live(sim, owner)
+        bots.append(running_bot(owner, mode=Bot.Mode.LIVE, connection=connection, name=f"l{i}"))
+        connections.append(connection)
+    due = _dispatch_without_workers()
+    with mock.patch("bots.services.ticks.publish_bot_event") as publish:
+        ticks = ticks_run(bot_ids=[bot_id for bot_id, _ in due], candle_start=due[0][1])
+    assert [t.status for t in ticks] == [BotTick.Status.DONE] * 3, [t.error for t in ticks]
+    assert sorted(c.kwargs["bot_id"] for c in publish.call_args_list) == sorted(b.pk for b in bots)
+    assert {c.kwargs["kind"] for c in publish.call_args_list} == {"orders"}
+
+    BotTick.objects.filter(pk__in=[t.pk for t in ticks]).update(status=BotTick.Status.PENDING)
+    ticks_run(bot_ids=[bot.pk for bot in bots], candle_start=due[0][1])  # the redelivery
+    sim.advance(minutes=1)
+    for bot, connection in zip(bots, connections, strict=True):
+        (intent,) = OrderIntent.objects.filter(bot=bot)
+        assert intent.state == OrderIntent.State.SENT and intent.exchange_order_id
+        gateway = ExchangeGateway.for_connection(connection)
+        executions = gateway.executions(symbol="BTCUSDT").items
+        assert {e.order_id for e in executions} == {intent.exchange_order_id}
+        assert sum(e.exec_qty for e in executions) == intent.qty
+
+
+def test_a_chunk_costs_the_same_queries_for_two_bots_or_eight(sim):
+    """Reads and writes are per chunk, not per bot: a chunk of eight dry-run bots that each order
+    takes exactly as many queries as a chunk of two."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bots.services.ticks import ticks_run
+
+    counts = []
+    for size in (2, 8):
+        Bot.objects.filter(state=Bot.State.RUNNING).update(state=Bot.State.PAUSED)
+        owner = client_with_2fa()
+        for i in range(size):
+            running_bot(owner, mode=Bot.Mode.DRY_RUN, name=f"q{size}-{i}")
+        sim.advance(minutes=15)
+        due = _dispatch_without_workers()
+        with CaptureQueriesContext(connection) as ctx:
+            ticks = ticks_run(bot_ids=[bot_id for bot_id, _ in due], candle_start=due[0][1])
+        assert len(ticks) == size and all(t.status == BotTick.Status.DONE for t in ticks)
+        assert OrderIntent.objects.filter(tick__in=ticks).count() == size  # every bot ordered
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_a_bot_kill_switch_stops_that_bot_only(sim):
+    """A bot's switch blocks its new orders; its tenant's other bots keep trading."""
+    from bots.models import KillSwitch
+
+    owner = client_with_2fa()
+    stopped = running_bot(owner, mode=Bot.Mode.DRY_RUN, name="stopped")
+    other = running_bot(owner, mode=Bot.Mode.DRY_RUN, name="other")
+    KillSwitch.objects.create(scope=KillSwitch.Scope.BOT, tenant=owner.tenant, bot=stopped)
+    ticks = {t.bot_id: t for t in run_due_ticks()}
+    assert "Kill switch on (bot)" in ticks[stopped.pk].reasons
+    assert not OrderIntent.objects.filter(bot=stopped).exists()
+    assert OrderIntent.objects.filter(bot=other).count() == 1
