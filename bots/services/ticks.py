@@ -70,8 +70,13 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
     from bots.tasks import tick_batch as tick_task
 
     due: list[tuple[int, datetime]] = []
+    # order_by() drops Bot's default ordering: DISTINCT would otherwise include the name and
+    # return one "pair" per bot, and the loop below would run two queries per bot.
     pairs = (
-        Bot.objects.filter(state=Bot.State.RUNNING).values_list("symbol", "timeframe").distinct()
+        Bot.objects.filter(state=Bot.State.RUNNING)
+        .order_by()
+        .values_list("symbol", "timeframe")
+        .distinct()
     )
     for symbol, timeframe in pairs:
         latest = Candle.objects.filter(symbol=symbol, interval=timeframe).aggregate(m=Max("start"))[
