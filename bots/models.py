@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant, TenantOwnedQuerySet, User
 from exchange.models import ExchangeConnection
@@ -72,15 +73,15 @@ class Bot(models.Model):
     """
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        STOPPED = "stopped", "Stopped"
-        ERROR = "error", "Error"
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        STOPPED = "stopped", _("Stopped")
+        ERROR = "error", _("Error")
 
     class Mode(models.TextChoices):
-        LIVE = "live", "Live"
-        DRY_RUN = "dry_run", "Dry run (nothing is sent)"
+        LIVE = "live", _("Live")
+        DRY_RUN = "dry_run", _("Dry run (nothing is sent)")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="bots")
     connection = models.ForeignKey(
@@ -124,10 +125,10 @@ class BotTick(models.Model):
     """One decision of one bot for one closed candle: the fence against duplicate ticks."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        SKIPPED = "skipped", "Skipped"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed")
 
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="ticks")
     candle_start = models.DateTimeField()
@@ -184,15 +185,15 @@ class OrderIntent(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Written, not sent"
-        SENT = "sent", "Accepted by the exchange"
-        UNKNOWN = "unknown", "Outcome unknown (being checked)"
-        REJECTED = "rejected", "Rejected"
-        FILLED = "filled", "Filled"
-        PARTIALLY_FILLED = "partially_filled", "Partially filled"
-        CANCELLED = "cancelled", "Cancelled"
-        SIMULATED = "simulated", "Dry run (not sent)"
-        NEVER_PLACED = "never_placed", "Never placed (resolved by the operator)"
+        PENDING = "pending", _("Written, not sent")
+        SENT = "sent", _("Accepted by the exchange")
+        UNKNOWN = "unknown", _("Outcome unknown (being checked)")
+        REJECTED = "rejected", _("Rejected")
+        FILLED = "filled", _("Filled")
+        PARTIALLY_FILLED = "partially_filled", _("Partially filled")
+        CANCELLED = "cancelled", _("Cancelled")
+        SIMULATED = "simulated", _("Dry run (not sent)")
+        NEVER_PLACED = "never_placed", _("Never placed (resolved by the operator)")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="order_intents")
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="order_intents")
@@ -229,6 +230,7 @@ class OrderIntent(models.Model):
         indexes = [
             models.Index(fields=["state", "created_at"]),
             models.Index(fields=["bot", "-created_at"]),
+            models.Index(fields=["tenant", "-created_at"]),  # the client's latest orders
         ]
 
     def __str__(self) -> str:
@@ -270,7 +272,10 @@ class BotFill(models.Model):
                 fields=["connection", "exec_id"], name="botfill_unique_connection_exec"
             )
         ]
-        indexes = [models.Index(fields=["bot", "-exec_time"])]
+        indexes = [
+            models.Index(fields=["bot", "-exec_time"]),
+            models.Index(fields=["tenant", "-exec_time"]),  # the client's latest fills, today's
+        ]
 
     def __str__(self) -> str:
         return f"{self.side} {self.qty} {self.symbol} @ {self.price}"
@@ -325,8 +330,8 @@ class CapitalFlow(models.Model):
     """A deposit or withdrawal on the exchange account: capital, never profit or loss."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        WITHDRAWAL = "withdrawal", "Withdrawal"
+        DEPOSIT = "deposit", _("Deposit")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="capital_flows")
     connection = models.ForeignKey(
@@ -356,9 +361,9 @@ class KillSwitch(models.Model):
     or one bot; cancels open orders and, when ``flatten`` is set, closes positions reduce-only."""
 
     class Scope(models.TextChoices):
-        GLOBAL = "global", "Everything"
-        TENANT = "tenant", "One client"
-        BOT = "bot", "One bot"
+        GLOBAL = "global", _("Everything")
+        TENANT = "tenant", _("One client")
+        BOT = "bot", _("One bot")
 
     scope = models.CharField(max_length=8, choices=Scope.choices)
     tenant = models.ForeignKey(
@@ -388,9 +393,9 @@ class Alert(models.Model):
     """Something a person must know; persisted until dismissed."""
 
     class Severity(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        CRITICAL = "critical", "Critical"
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        CRITICAL = "critical", _("Critical")
 
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"

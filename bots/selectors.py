@@ -26,6 +26,7 @@ from bots.models import (
     OrderIntent,
 )
 from exchange.models import Candle
+from reports.models import EquityRollup
 
 ZERO = Decimal(0)
 RECENT_ROWS = 10
@@ -43,7 +44,7 @@ class BotFigures:
     realised: Decimal
     pnl_total: Decimal
     pnl_today: Decimal
-    equity: Decimal
+    equity: Decimal | None  # dry run: its notional capital plus P&L; live: the account's
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def _bots_with_figures(tenant: Tenant, day_start: datetime) -> QuerySet[Bot]:
     """Bots annotated with position, last price and the P&L recorded before today: one query."""
     position = BotPosition.objects.filter(bot=OuterRef("pk"), symbol=OuterRef("symbol"))
     before_today = (
-        EquitySnapshot.objects.filter(bot=OuterRef("pk"), at__lt=day_start)
+        EquitySnapshot.objects.filter(tenant=tenant, bot=OuterRef("pk"), at__lt=day_start)
         .order_by("-at")
         .annotate(pnl=F("realised_pnl") + F("unrealised_pnl"))
     )
@@ -103,11 +104,12 @@ def _figures(bot: Bot) -> BotFigures:
     unrealised = qty * (price - avg) if price is not None and qty else ZERO
     total = realised + unrealised
     before_today = getattr(bot, "pnl_before_today", None) or ZERO
-    base = Decimal(settings.DRY_RUN_EQUITY) if bot.connection_id is None else ZERO
+    dry_run = bot.connection_id is None
     return BotFigures(
         bot=bot, position_qty=qty, position_avg_price=avg, last_price=price,
         unrealised=unrealised, realised=realised, pnl_total=total,
-        pnl_today=total - before_today, equity=base + total,
+        pnl_today=total - before_today,
+        equity=Decimal(settings.DRY_RUN_EQUITY) + total if dry_run else None,
     )  # fmt: skip
 
 
@@ -124,16 +126,17 @@ def dashboard_summary(tenant: Tenant, *, now: datetime | None = None) -> Dashboa
     """The dashboard's figures in a constant number of queries (eight)."""
     now = now or timezone.now()
     bots = [_figures(b) for b in _bots_with_figures(tenant, day_start(now))]
+    # The account's latest equity is its current hour's close: one row, whatever the history.
     wallet = (
-        EquitySnapshot.objects.for_tenant(tenant)
-        .filter(bot=None)
-        .order_by("-at")
-        .values_list("equity", flat=True)
+        EquityRollup.objects.for_tenant(tenant)
+        .filter(bot=None, period=EquityRollup.Period.HOUR)
+        .order_by("-start")
+        .values_list("close", flat=True)
         .first()
     )
     pnl_today = sum((b.pnl_today for b in bots), ZERO)
     pnl_total = sum((b.pnl_total for b in bots), ZERO)
-    dry_run_equity = sum((b.equity for b in bots if b.bot.connection_id is None), ZERO)
+    dry_run_equity = sum((b.equity for b in bots if b.equity is not None), ZERO)
     equity = (wallet or ZERO) + dry_run_equity
     return DashboardSummary(
         as_of=now,

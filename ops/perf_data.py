@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bots.models import Bot, BotFill, EquitySnapshot, OrderIntent
 from reports.services.rollups import rollups_rebuild
+from reports.services.trades import trade_rollups_refresh
 
 SNAPSHOT_STEP = timedelta(minutes=5)
 BATCH = 5000
@@ -25,7 +26,7 @@ def seed_history(
 ) -> dict[str, int]:
     """``orders`` filled market orders spread over ``days`` and 5-minute equity snapshots for
     the account and the bot over the same span; returns the row counts written."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (sample data, not secrets)
     now = now or timezone.now()
     start = now - timedelta(days=days)
     spacing = (now - start) / max(orders, 1)
@@ -69,4 +70,8 @@ def seed_history(
         at += SNAPSHOT_STEP
     EquitySnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
     rollups = rollups_rebuild(tenant_id=bot.tenant_id)
-    return {"orders": orders, "fills": orders, "snapshots": len(snapshots), "rollups": rollups}
+    trade_days = trade_rollups_refresh(today=now.date(), days=days + 1)
+    return {
+        "orders": orders, "fills": orders, "snapshots": len(snapshots), "rollups": rollups,
+        "trade_days": trade_days,
+    }  # fmt: skip

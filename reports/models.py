@@ -51,3 +51,33 @@ class EquityRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.start:%Y-%m-%d %H:%M} close {self.close}"
+
+
+class TradeRollup(models.Model):
+    """A finished UTC day of closed trades per bot: counts and sums for the performance figures.
+
+    Days before today are final (recomputed for a week to take in late fills); today is always
+    read from the fills themselves, so the page is never stale.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="trade_rollups")
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="trade_rollups")
+    day = models.DateField()
+    trades = models.PositiveIntegerField(default=0)
+    wins = models.PositiveIntegerField(default=0)
+    losses = models.PositiveIntegerField(default=0)
+    gross_profit = money_field(default=0)
+    gross_loss = money_field(default=0)  # negative or zero
+    largest_win = money_field(null=True, blank=True)
+    largest_loss = money_field(null=True, blank=True)
+
+    objects = TenantOwnedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "day"], name="traderollup_unique_bot_day")
+        ]
+        indexes = [models.Index(fields=["tenant", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} bot {self.bot_id}: {self.trades} trades"

@@ -1,8 +1,8 @@
 """The performance page's data: chart series, daily closes, trade totals; bounded whatever the history.
 
 Charts read the hour or day rollups (a few hundred rows for any range) or, for a day or a week,
-raw snapshots; every series is thinned to ``MAX_POINTS``. Trade figures are SQL aggregates, so
-100,000 fills cost one scan, not 100,000 Python objects.
+raw snapshots; every series is thinned to ``MAX_POINTS``. Trade figures come from per-day
+rollups plus today's fills, so 100,000 fills never all get read.
 """
 
 from __future__ import annotations
@@ -13,24 +13,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import (
-    Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    Max,
-    Min,
-    Q,
-    QuerySet,
-    Sum,
-)
-from django.db.models.functions import Floor
+from django.db.models import Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
-from bots.models import Bot, BotFill, CapitalFlow, EquitySnapshot
+from bots.models import Bot, CapitalFlow, EquitySnapshot
 from reports import metrics
-from reports.models import EquityRollup
+from reports.models import EquityRollup, TradeRollup
+from reports.services.trades import closing_fills, day_bounds, trade_totals
 
 MAX_POINTS = 500
 HISTOGRAM_BINS = 30
@@ -128,64 +118,63 @@ def daily_flows(tenant: Tenant, bot: Bot | None, since: datetime | None) -> dict
     return dict(flows)
 
 
-def _closing_fills(tenant: Tenant, bot: Bot | None, since: datetime | None) -> QuerySet[BotFill]:
-    """Fills that closed a position (their P&L is more than their fee): the "trades"."""
-    fills = BotFill.objects.for_tenant(tenant).exclude(realised_pnl=-F("fee"))
-    if bot is not None:
-        fills = fills.filter(bot=bot)
-    if since is not None:
-        fills = fills.filter(exec_time__gte=since)
-    return fills
+HISTOGRAM_TRADES = 5000
 
 
-_RETURN_PCT = ExpressionWrapper(
-    F("realised_pnl") * 100 / (F("price") * F("qty")),
-    output_field=DecimalField(max_digits=30, decimal_places=10),
-)
+def _merge_totals(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up trade totals from rollups and raw fills (None where a part has no rows)."""
+
+    def pick(name: str, fn: Any) -> Any:
+        values = [p[name] for p in parts if p[name] is not None]
+        return fn(values) if values else None
+
+    return {
+        "count": sum(p["trades"] or 0 for p in parts),
+        "wins": sum(p["wins"] or 0 for p in parts),
+        "losses": sum(p["losses"] or 0 for p in parts),
+        "gross_profit": pick("gross_profit", sum),
+        "gross_loss": pick("gross_loss", sum),
+        "largest_win": pick("largest_win", max),
+        "largest_loss": pick("largest_loss", min),
+    }
 
 
 def trade_figures(
-    tenant: Tenant, bot: Bot | None, since: datetime | None
+    tenant: Tenant, bot: Bot | None, since: datetime | None, now: datetime
 ) -> tuple[metrics.TradeMetrics, list[metrics.Bin]]:
-    """Trade metrics and the distribution of trade returns (%), in two aggregate queries."""
-    fills = _closing_fills(tenant, bot, since).annotate(ret=_RETURN_PCT)
-    pnl = F("realised_pnl")
-    totals = fills.aggregate(
-        count=Count("id"),
-        wins=Count("id", filter=Q(realised_pnl__gt=0)),
-        losses=Count("id", filter=Q(realised_pnl__lt=0)),
-        gross_profit=Sum(pnl, filter=Q(realised_pnl__gt=0)),
-        gross_loss=Sum(pnl, filter=Q(realised_pnl__lt=0)),
-        largest_win=Max(pnl, filter=Q(realised_pnl__gt=0)),
-        largest_loss=Min(pnl, filter=Q(realised_pnl__lt=0)),
-        low=Min("ret"),
-        high=Max("ret"),
-    )
+    """Trade metrics over the range and the distribution of the latest trades' returns (%).
+
+    Finished days come from ``TradeRollup``; the rest (today, and the part of the first day the
+    range cuts) from the fills: three queries whatever the history.
+    """
+    today = now.date()
+    first_full_day = (since + timedelta(days=1)).date() if since else None
+    fills = closing_fills().filter(tenant=tenant)
+    rollups = TradeRollup.objects.for_tenant(tenant).filter(day__lt=today)
+    if bot is not None:
+        fills, rollups = fills.filter(bot=bot), rollups.filter(bot=bot)
+    raw = fills.filter(exec_time__gte=day_bounds(today)[0])
+    if since is not None and first_full_day is not None:
+        rollups = rollups.filter(day__gte=first_full_day)
+        head = fills.filter(exec_time__gte=since, exec_time__lt=day_bounds(first_full_day)[0])
+        raw = raw | head
+    from_rollups = rollups.aggregate(
+        trades=Sum("trades"), wins=Sum("wins"), losses=Sum("losses"),
+        gross_profit=Sum("gross_profit"), gross_loss=Sum("gross_loss"),
+        largest_win=Max("largest_win"), largest_loss=Min("largest_loss"),
+    )  # fmt: skip
+    totals = _merge_totals([from_rollups, trade_totals(raw)])
     trade = metrics.trade_metrics_from_totals(
         count=totals["count"], wins=totals["wins"], losses=totals["losses"],
         gross_profit=totals["gross_profit"], gross_loss=totals["gross_loss"],
         largest_win=totals["largest_win"], largest_loss=totals["largest_loss"],
     )  # fmt: skip
-    if not totals["count"]:
-        return trade, []
-    low, high = Decimal(totals["low"]), Decimal(totals["high"])
-    if low == high:
-        return trade, [metrics.Bin(low=low, high=high, count=totals["count"])]
-    width = (high - low) / HISTOGRAM_BINS
-    counts = (
-        fills.annotate(bin=Floor((F("ret") - low) / width))
-        .values("bin")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    per_bin = [0] * HISTOGRAM_BINS
-    for row in counts:
-        per_bin[min(int(row["bin"]), HISTOGRAM_BINS - 1)] += row["n"]
-    bins = [
-        metrics.Bin(low=low + width * i, high=low + width * (i + 1), count=n)
-        for i, n in enumerate(per_bin)
+    latest = fills if since is None else fills.filter(exec_time__gte=since)
+    rows = latest.order_by("-exec_time").values_list("realised_pnl", "price", "qty")
+    returns = [
+        pnl * 100 / (price * qty) for pnl, price, qty in rows[:HISTOGRAM_TRADES] if price * qty
     ]
-    return trade, bins
+    return trade, metrics.histogram(returns, HISTOGRAM_BINS)
 
 
 def performance(
@@ -199,7 +188,7 @@ def performance(
     all_closes = daily_closes(tenant, bot, None)
     closes = [c for c in all_closes if since is None or c[0] >= since.date()]
     flows = daily_flows(tenant, bot, None)
-    trade, bins = trade_figures(tenant, bot, since)
+    trade, bins = trade_figures(tenant, bot, since, now)
     return Performance(
         range=chosen,
         bot=bot,

@@ -198,6 +198,7 @@ OTP_TOTP_ISSUER = "tradingsvc operator"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["tradingsvc.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
@@ -272,6 +273,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "bots-snapshot-equity": {
         "task": "bots.snapshot_equity",
         "schedule": 300.0,
+    },
+    "reports-refresh-trade-rollups": {
+        "task": "reports.refresh_trade_rollups",
+        "schedule": 600.0,
     },
     "accounts-validate-exchange-keys": {
         "task": "accounts.validate_exchange_keys",
