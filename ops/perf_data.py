@@ -40,12 +40,12 @@ def seed_history(
         fee = (price * qty * Decimal("0.00055")).quantize(Decimal("0.00000001"))
         pnl = Decimal(str(round(rng.gauss(0.5, 6), 4))) if i % 2 else Decimal(0)
         intents.append(OrderIntent(
-            tenant_id=bot.tenant_id, bot=bot, order_link_id=f"perf-{bot.pk}-{i}", symbol=bot.symbol,
+            tenant_id=bot.tenant_id, bot=bot, order_link_id=f"perf-{bot.pk}-{seed}-{i}", symbol=bot.symbol,
             side=side, qty=qty, state=OrderIntent.State.FILLED, filled_qty=qty,
             avg_fill_price=price, reason="EMA 12 crossed EMA 26.", sent_at=at, resolved_at=at,
         ))  # fmt: skip
         fills.append(BotFill(
-            tenant_id=bot.tenant_id, bot=bot, exec_id=f"perf-{bot.pk}-{i}", symbol=bot.symbol,
+            tenant_id=bot.tenant_id, bot=bot, exec_id=f"perf-{bot.pk}-{seed}-{i}", symbol=bot.symbol,
             side=side, price=price, qty=qty, fee=fee, realised_pnl=pnl - fee, simulated=True,
             exec_time=at,
         ))  # fmt: skip

@@ -30,6 +30,7 @@ class EquityRollup(models.Model):
     high = money_field()
     low = money_field()
     close = money_field()
+    open_at = models.DateTimeField(null=True, help_text="time of the snapshot that set the open")
     close_at = models.DateTimeField(help_text="time of the snapshot that set the close")
 
     objects = TenantOwnedQuerySet.as_manager()

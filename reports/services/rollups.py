@@ -35,6 +35,8 @@ def _fold(snapshot: EquitySnapshot, period: str) -> None:
             high=Greatest("high", Value(value)),
             low=Least("low", Value(value)),
             close=Case(When(close_at__lte=at, then=Value(value)), default=F("close")),
+            open=Case(When(open_at__gt=at, then=Value(value)), default=F("open")),
+            open_at=Least("open_at", Value(at)),
             close_at=Greatest("close_at", Value(at)),
         )
         if updated:
@@ -42,7 +44,14 @@ def _fold(snapshot: EquitySnapshot, period: str) -> None:
         try:
             with transaction.atomic():
                 EquityRollup.objects.create(
-                    **key, start=start, open=value, high=value, low=value, close=value, close_at=at
+                    **key,
+                    start=start,
+                    open=value,
+                    high=value,
+                    low=value,
+                    close=value,
+                    open_at=at,
+                    close_at=at,
                 )
             return
         except IntegrityError:  # another worker created it first: fold into theirs
@@ -67,7 +76,7 @@ def rollups_rebuild(*, tenant_id: object) -> int:
             if row is None:
                 rows[key] = EquityRollup(
                     tenant_id=tenant_id, bot_id=bot_id, period=period, start=key[2], open=equity,
-                    high=equity, low=equity, close=equity, close_at=at,
+                    high=equity, low=equity, close=equity, open_at=at, close_at=at,
                 )  # fmt: skip
                 continue
             row.high, row.low = max(row.high, equity), min(row.low, equity)
