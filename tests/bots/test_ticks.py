@@ -206,7 +206,7 @@ def test_a_chunk_of_live_bots_sends_each_order_once_with_sends_overlapping(sim, 
     exchange once, the pages hear "orders" once per bot, and a redelivered chunk sends nothing."""
     from unittest import mock
 
-    from bots.services.ticks import ticks_run
+    from bots.services.ticks import publishes_flush, ticks_run
 
     settings.TICK_SEND_THREADS = 4
     bots, connections = [], []
@@ -218,6 +218,7 @@ def test_a_chunk_of_live_bots_sends_each_order_once_with_sends_overlapping(sim, 
     due = _dispatch_without_workers()
     with mock.patch("bots.services.ticks.publish_bot_event") as publish:
         ticks = ticks_run(bot_ids=[bot_id for bot_id, _ in due], candle_start=due[0][1])
+        publishes_flush()  # pushes leave from the process's publisher thread
     assert [t.status for t in ticks] == [BotTick.Status.DONE] * 3, [t.error for t in ticks]
     assert sorted(c.kwargs["bot_id"] for c in publish.call_args_list) == sorted(b.pk for b in bots)
     assert {c.kwargs["kind"] for c in publish.call_args_list} == {"orders"}
