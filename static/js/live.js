@@ -10,7 +10,8 @@
   var words = document.body.dataset;
   var FALLBACK_MS = 30000;
   var socket = null, pending = null, fallback = null, retry = 1000;
-  window.tradingsvcLive = { events: 0, refreshes: 0, connected: false };
+  // Counters for tests and bench/live_push.py: events seen, and when each arrived (epoch ms).
+  window.tradingsvcLive = { events: 0, refreshes: 0, connected: false, arrivals: [] };
 
   function refresh() {
     pending = null;
@@ -51,6 +52,7 @@
       var message = JSON.parse(event.data);
       if (message.op === "pong") { return; }
       window.tradingsvcLive.events += 1;
+      window.tradingsvcLive.arrivals.push({ at: performance.timeOrigin + performance.now(), kind: message.kind });
       window.tradingsvcLive.last = message;
       soon();
     };

@@ -11,25 +11,13 @@ from bots.models import Bot, BotFill, KillSwitch
 from bots.services.ticks import ticks_dispatch
 from exchange.services.candles import candles_sync
 from tests.bots.test_ticks import connect_live
-from tests.factories import TEST_PASSWORD, client_with_2fa, totp_now
-from tests.fixtures.browser import screenshot
+from tests.factories import client_with_2fa
+from tests.fixtures.browser import log_in_with_2fa, screenshot
 from tests.fixtures.celery_worker import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = ["/app/", "/app/performance/", "/app/history/", "/app/activity/", "/app/notifications/",
          "/app/keys/", "/app/team/", "/app/security/", "/app/activity/audit/"]  # fmt: skip
-
-
-def log_in(page, base: str, membership) -> None:
-    """Email and password, then the TOTP code: the way every client signs in."""
-    page.goto(base + "/accounts/login/")
-    page.fill("#id_login", membership.user.email)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/accounts/2fa/authenticate/")
-    page.fill("#id_code", totp_now(membership.totp_secret))
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/app/")
 
 
 def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(
@@ -41,7 +29,7 @@ def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(
     page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
     page.set_default_timeout(20_000)
 
-    log_in(page, base, owner)
+    log_in_with_2fa(page, base, owner)
     screenshot(page, "app-01-empty-dashboard")
 
     # Pick a template and create a live bot on the connected key.
@@ -103,7 +91,7 @@ def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(
     # A viewer sees every page, with no control at all.
     viewer = client_with_2fa("viewer", tenant=owner.tenant)
     viewer_page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(viewer_page, base, viewer)
+    log_in_with_2fa(viewer_page, base, viewer)
     for path in PAGES:
         viewer_page.goto(base + path)
         assert (
