@@ -87,12 +87,11 @@ def _settings_page(
     check: SettingsCheck | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {
-        "membership": request_membership(request),
-        "bot": bot,
-        "form": form,
-        "check": check,
-    }
+    membership = request_membership(request)
+    if not membership.can_change:  # a viewer reads the settings; the inputs say they are fixed
+        for field in form.fields.values():
+            field.disabled = True
+    context = {"membership": membership, "bot": bot, "form": form, "check": check}
     return render(request, "bots/bot_settings.html", context, status=status)
 
 

@@ -8,10 +8,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from bots.forms import BotSettingsForm
 from bots.models import Alert, Bot, RiskTemplate
 from bots.services.settings import bot_create
 from ops.perf_data import seed_history
-from tests.factories import client_with_2fa, login_with_2fa
+from tests.factories import TEST_PASSWORD, client_with_2fa, login_with_2fa
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +67,79 @@ def test_bad_settings_show_errors_and_keep_what_was_typed(browser, bot):
     assert 'value="0.9"' in page and 'value="abc"' in page
     bot.refresh_from_db()
     assert bot.risk_per_trade != Decimal("0.9")
+
+
+def _settings_post(bot: Bot, **changes: str) -> dict[str, str]:
+    """What the settings form posts: every input with its current value, plus ``changes``."""
+    form = BotSettingsForm(bot=bot)
+    data = {name: str(field.initial) for name, field in form.fields.items() if not field.disabled}
+    return {**data, **changes}
+
+
+def _age_authentication(client: Client) -> None:
+    """Make the sign-in an hour old, as if the client had been on the page for a while."""
+    session = client.session
+    for record in session["account_authentication_methods"]:
+        record["at"] -= 3600
+    session.save()
+
+
+def test_raising_risk_asks_for_the_password_then_saves_what_was_typed(browser, bot, owner):
+    _age_authentication(browser)
+    url = reverse("bot_settings_save", args=[bot.pk])
+    higher = str(bot.template.bounds["risk_per_trade"][1])
+    response = browser.post(url, _settings_post(bot, risk_per_trade=higher, save="1"))
+    assert response.status_code == 302 and "/accounts/reauthenticate/" in response["Location"]
+    bot.refresh_from_db()
+    assert str(bot.risk_per_trade.normalize()) != higher  # nothing saved yet
+    # The password again: allauth replays the suspended form, which now saves.
+    response = browser.post(response["Location"], {"password": TEST_PASSWORD})
+    bot.refresh_from_db()
+    assert bot.risk_per_trade == Decimal(higher), response.status_code
+
+
+def test_lowering_risk_saves_without_asking_again(browser, bot):
+    _age_authentication(browser)
+    lower = str(bot.template.bounds["risk_per_trade"][0])
+    response = browser.post(
+        reverse("bot_settings_save", args=[bot.pk]),
+        _settings_post(bot, risk_per_trade=lower, save="1"),
+    )
+    assert response.status_code == 302 and "/settings/" in response["Location"]
+    bot.refresh_from_db()
+    assert bot.risk_per_trade == Decimal(lower)
+
+
+def test_forms_keep_input_and_say_what_is_wrong(browser, bot):
+    new = browser.post(reverse("bot_new"), {"name": "", "symbol": "BTCUSDT", "mode": "live"})
+    page = new.content.decode()
+    assert new.status_code == 400 and "A live bot needs one of your exchange keys." in page
+    history = browser.get(
+        reverse("history"), {"date_from": "2026-05-02", "date_to": "2026-05-01", "symbol": "ETH"}
+    )
+    page = history.content.decode()
+    assert "The end date is before the start date." in page and 'value="ETH"' in page
+    alerts = browser.post(
+        reverse("notifications_save"),
+        {"webhook_url": "http://example.test/hook", f"threshold_{bot.pk}": "-5"},
+    )
+    page = alerts.content.decode()
+    assert alerts.status_code == 400 and "https://" in page and 'value="-5"' in page
+
+
+def test_history_csv_holds_the_filtered_rows_exactly(browser, bot):
+    seed_history(bot=bot, orders=30, days=3)
+    response = browser.get(reverse("history_csv"), {"kind": "fills"})
+    text = b"".join(response.streaming_content).decode()
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("exec_time,bot,symbol,side,qty,price,fee,realised_pnl")
+    assert len(lines) == 31 and all("Trend BTC" in line for line in lines[1:])
+
+
+def test_viewer_sees_settings_read_only(bot, owner):
+    viewer = client_with_2fa("viewer", tenant=owner.tenant)
+    client = Client()
+    login_with_2fa(client, viewer)
+    page = client.get(reverse("bot_settings", args=[bot.pk])).content.decode()
+    assert 'name="risk_per_trade"' in page and "disabled" in page
+    assert 'name="save"' not in page and "data-action" not in page
