@@ -31,14 +31,32 @@ def unrealised_pnl(position: BotPosition, price: Decimal | None) -> Decimal:
     return value
 
 
+def snapshot_record(
+    *,
+    tenant_id: object,
+    equity: Decimal,
+    at: datetime,
+    bot: Bot | None = None,
+    realised_pnl: Decimal = Decimal(0),
+    unrealised_pnl: Decimal = Decimal(0),
+) -> EquitySnapshot:
+    """The one way to write a snapshot: it is also folded into the hour and day rollups that
+    the dashboard and the charts read."""
+    snapshot = EquitySnapshot.objects.create(
+        tenant_id=tenant_id, bot=bot, at=at, equity=equity, realised_pnl=realised_pnl,
+        unrealised_pnl=unrealised_pnl,
+    )  # fmt: skip
+    rollup_record(snapshot)
+    return snapshot
+
+
 def snapshot_connection(*, connection: ExchangeConnection) -> EquitySnapshot:
     """The tenant's equity from the exchange wallet, plus one snapshot per bot on this key."""
     now = timezone.now()
     wallet = ExchangeGateway.for_connection(connection).wallet_balance()
-    tenant_snapshot = EquitySnapshot.objects.create(
+    tenant_snapshot = snapshot_record(
         tenant_id=connection.tenant_id, at=now, equity=wallet.total_equity
     )
-    rollup_record(tenant_snapshot)
     for bot in Bot.objects.filter(connection=connection).exclude(state=Bot.State.DRAFT):
         snapshot_bot(bot=bot, at=now)
     return tenant_snapshot
@@ -53,10 +71,9 @@ def snapshot_bot(*, bot: Bot, at: datetime | None = None) -> EquitySnapshot:
         unrealised_pnl(position, _last_price(bot.symbol, bot.timeframe)) if position else Decimal(0)
     )
     base = Decimal(settings.DRY_RUN_EQUITY) if bot.connection_id is None else Decimal(0)
-    snapshot = EquitySnapshot.objects.create(
+    snapshot = snapshot_record(
         tenant_id=bot.tenant_id, bot=bot, at=at, equity=base + realised + unrealised,
         realised_pnl=realised, unrealised_pnl=unrealised,
     )  # fmt: skip
-    rollup_record(snapshot)
     publish_bot_event(tenant_id=bot.tenant_id, bot_id=bot.pk, kind="equity")
     return snapshot
