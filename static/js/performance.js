@@ -17,7 +17,8 @@
       separators: separators, margin: { t: 10, r: 10, b: 40, l: 60 }, showlegend: false,
       grid: { rows: 2, columns: 1, roworder: "top to bottom" },
       yaxis: { domain: [0.35, 1], title: words.equity }, yaxis2: { domain: [0, 0.25], title: words.drawdown },
-      xaxis: { anchor: "y2" }
+      // Plotly ships English month names only: Portuguese pages get numeric dates (day/month).
+      xaxis: locale === "pt-BR" ? { anchor: "y2", tickformat: "%d/%m\n%Y", hoverformat: "%d/%m/%Y %H:%M" } : { anchor: "y2" }
     }, config);
   }
   if (data.returns.x.length) {
@@ -28,13 +29,19 @@
   }
   if (data.monthly.cells.length) {
     var years = data.monthly.years, z = years.map(function () { return new Array(12).fill(null); });
-    data.monthly.cells.forEach(function (c) { z[years.indexOf(c[0])][c[1] - 1] = Number(c[2]); });
+    var text = years.map(function () { return new Array(12).fill(""); });
+    var pct = new Intl.NumberFormat(locale, { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+    data.monthly.cells.forEach(function (c) {
+      var row = years.indexOf(c[0]);
+      z[row][c[1] - 1] = Number(c[2]);
+      text[row][c[1] - 1] = pct.format(Number(c[2])) + "%";
+    });
     var months = Array.from({ length: 12 }, function (_, i) {
       return new Date(2000, i, 1).toLocaleString(locale, { month: "short" });
     });
     Plotly.newPlot("chart-monthly", [
       { z: z, x: months, y: years.map(String), type: "heatmap", colorscale: [[0, "#b42318"], [0.5, "#f7f8fa"], [1, "#0b6e4f"]], zmid: 0,
-        texttemplate: "%{z:.1f}%", hovertemplate: "%{y} %{x}: %{z:.2f}%<extra></extra>" }
+        text: text, texttemplate: "%{text}", hovertemplate: "%{y} %{x}: %{text}<extra></extra>" }
     ], { separators: separators, margin: { t: 10, r: 10, b: 30, l: 50 }, yaxis: { type: "category" } }, config);
   }
   window.tradingsvcCharts = { equityPoints: data.equity.x.length, ready: true };
