@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from bots.models import Bot, BotFill, EquitySnapshot, OrderIntent
+from bots.models import Bot, BotFill, BotPosition, EquitySnapshot, OrderIntent
 from reports.services.rollups import rollups_rebuild
 from reports.services.trades import trade_rollups_refresh
 
@@ -69,6 +69,10 @@ def seed_history(
         ))  # fmt: skip
         at += SNAPSHOT_STEP
     EquitySnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
+    # The bot's position carries the same P&L as its last snapshot, as the engine's would.
+    BotPosition.objects.update_or_create(
+        bot=bot, symbol=bot.symbol, defaults={"tenant_id": bot.tenant_id, "realised_pnl": bot_pnl}
+    )
     rollups = rollups_rebuild(tenant_id=bot.tenant_id)
     trade_days = trade_rollups_refresh(today=now.date(), days=days + 1)
     return {
