@@ -24,6 +24,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from accounts.services.data_rights import tenant_export_zip
 from accounts.services.exchange_keys import KeyRefused, exchange_key_connect, exchange_key_validate
+from bots.services.notify import notification_settings_save
 from exchange.credentials import credentials_seal
 from tests.accounts.test_url_walk import client_urls
 from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
@@ -65,7 +66,12 @@ def test_planted_secrets_appear_nowhere(simulator, settings, rendered_logs, sent
         api_secret=api_secret,
         by=owner.user,
     )
-    planted = [api_secret, api_key, PLANTED_MASTER]
+    webhook_secret = "planted-webhook-secret-7f3a9c"
+    notification_settings_save(
+        tenant_id=owner.tenant.pk, email_enabled=True, webhook_url="https://hooks.example.test/a",
+        webhook_secret=webhook_secret,
+    )  # fmt: skip
+    planted = [api_secret, api_key, PLANTED_MASTER, webhook_secret]
     seen: list[str] = []
 
     # Every client page, as the owner.
