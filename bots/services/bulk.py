@@ -14,6 +14,16 @@ from django.db import connections, router
 from django.db.models import Field, Model
 
 
+def concrete_fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    """The model's fields of these names, each a real column (not a reverse relation)."""
+    fields = []
+    for name in names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column  # noqa: S101 - a concrete column
+        fields.append(field)
+    return fields
+
+
 def bulk_set(objs: Sequence[Model], fields: Sequence[str]) -> int:
     """Write ``fields`` of every object (matched by primary key) in one statement; rows updated."""
     if not objs:
@@ -24,11 +34,7 @@ def bulk_set(objs: Sequence[Model], fields: Sequence[str]) -> int:
     quote = connection.ops.quote_name
     pk = meta.pk
     assert pk is not None  # noqa: S101 - every concrete model has one
-    columns: list[Field[Any, Any]] = []
-    for name in fields:
-        field = meta.get_field(name)
-        assert isinstance(field, Field) and field.column  # noqa: S101 - a concrete column
-        columns.append(field)
+    columns = concrete_fields(model, fields)
     casts = [f"%s::{pk.db_type(connection)}"] + [
         f"%s::{field.db_type(connection)}" for field in columns
     ]

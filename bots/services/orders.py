@@ -25,11 +25,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import structlog
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from bots.models import Bot, BotTick, OrderIntent
 from bots.risk import OrderLeg
+from bots.services.bulk import concrete_fields
 from exchange.errors import (
     AuthenticationError,
     DuplicateOrderLinkIdError,
@@ -213,13 +214,35 @@ def _send_pool(threads: int) -> ThreadPoolExecutor:
     return _pool
 
 
+def _update_if_state(pk: int, current: str, /, **values: object) -> bool:
+    """``UPDATE … WHERE id = pk AND state = current``; True if the row was in that state.
+
+    The same conditional UPDATE as ``filter(pk=…, state=…).update(…)``, written directly: the
+    claim and the answer of every order take this path, and the ORM spent ~0.3 ms of CPU building
+    each one against ~0.06 ms here, in the thread every send of a worker waits on.
+    """
+    meta = OrderIntent._meta
+    fields = concrete_fields(OrderIntent, list(values))
+    assignments = ", ".join(f'"{field.column}" = %s' for field in fields)
+    params = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{meta.db_table}" SET {assignments} WHERE "id" = %s AND "state" = %s',  # noqa: S608 - model names
+            [*params, pk, current],
+        )
+        return int(cursor.rowcount) == 1
+
+
 def _claim(intent: OrderIntent) -> bool:
     """PENDING -> UNKNOWN, committed before any I/O; False if another run owns or resolved it."""
     now = timezone.now()
-    claimed = OrderIntent.objects.filter(pk=intent.pk, state=OrderIntent.State.PENDING).update(
-        state=OrderIntent.State.UNKNOWN, sent_at=now
+    claimed = _update_if_state(
+        intent.pk, OrderIntent.State.PENDING, state=OrderIntent.State.UNKNOWN, sent_at=now
     )
-    if claimed != 1:
+    if not claimed:
         intent.refresh_from_db()
         return False
     intent.state, intent.sent_at = OrderIntent.State.UNKNOWN, now
@@ -270,10 +293,14 @@ def _record(intent: OrderIntent, outcome: _Outcome, gateway: ExchangeGateway) ->
         )
         return intent
     assert outcome.ack is not None  # noqa: S101 - _place returns an ack or an error
-    sent = OrderIntent.objects.filter(pk=intent.pk, state=OrderIntent.State.UNKNOWN).update(
-        state=OrderIntent.State.SENT, exchange_order_id=outcome.ack.order_id, error=""
+    sent = _update_if_state(
+        intent.pk,
+        OrderIntent.State.UNKNOWN,
+        state=OrderIntent.State.SENT,
+        exchange_order_id=outcome.ack.order_id,
+        error="",
     )
-    if sent == 1:
+    if sent:
         intent.state, intent.exchange_order_id, intent.error = (
             OrderIntent.State.SENT, outcome.ack.order_id, ""
         )  # fmt: skip
