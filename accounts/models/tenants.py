@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models.users import User
 
@@ -30,8 +31,8 @@ class Tenant(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        DISABLED = "disabled", "Disabled"
+        ACTIVE = "active", _("Active")
+        DISABLED = "disabled", _("Disabled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
@@ -51,8 +52,8 @@ class Membership(models.Model):
     """A user's place in a tenant: the owner has full control, a viewer sees and changes nothing."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        VIEWER = "viewer", "Viewer"
+        OWNER = "owner", _("Owner")
+        VIEWER = "viewer", _("Viewer")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

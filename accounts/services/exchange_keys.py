@@ -18,6 +18,7 @@ from django.apps import apps
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
@@ -56,28 +57,28 @@ class KeyCheck:
 def _check_shape(api_key: str, api_secret: str) -> None:
     if not _KEY_SHAPE.match(api_key):
         raise KeyRefused(
-            "The API key should be 10 to 64 letters and digits: copy it again from Bybit."
+            _("The API key should be 10 to 64 letters and digits: copy it again from Bybit.")
         )
     if not _KEY_SHAPE.match(api_secret):
         raise KeyRefused(
-            "The API secret should be 10 to 64 letters and digits: copy it again from Bybit."
+            _("The API secret should be 10 to 64 letters and digits: copy it again from Bybit.")
         )
 
 
 def _refusal_for(info: ApiKeyInfo) -> str | None:
     """Why a key that Bybit accepted is still not acceptable here, or None."""
     if info.can_withdraw:
-        return (
+        return _(
             "This key can withdraw funds. For your safety we only accept keys without the Withdraw "
             "permission: create a new key on Bybit with Withdraw unticked."
         )
     if info.read_only:
-        return (
+        return _(
             "This key is read-only, and bots need to place orders. Create a key with 'Read-Write' "
             "and the Derivatives (Contract) trading permission."
         )
     if not info.can_trade_derivatives:
-        return (
+        return _(
             "This key cannot trade derivatives. Edit it on Bybit and tick the Contract / Derivatives "
             "Orders and Positions permissions."
         )
@@ -94,12 +95,15 @@ def check_key_with_exchange(environment: str, credentials: Credentials) -> KeyCh
         raise KeyRefused(exc.message) from None
     except PermissionDeniedError:
         raise KeyRefused(
-            "Bybit refused to show this key's details or wallet. Give the key the Wallet and "
-            "Contract permissions, or create a new one."
+            _(
+                "Bybit refused to show this key's details or wallet. Give the key the Wallet and "
+                "Contract permissions, or create a new one."
+            )
         ) from None
     except ExchangeError as exc:
         raise KeyCheckUnavailable(
-            f"The key could not be checked right now ({exc.message}). Try again in a few minutes."
+            _("The key could not be checked right now (%(reason)s). Try again in a few minutes.")
+            % {"reason": exc.message}
         ) from None
     reason = _refusal_for(info)
     if reason:
@@ -129,7 +133,7 @@ def exchange_key_connect(
     """Validate a new key with Bybit, then store it sealed. Nothing is stored when it is refused."""
     if environment not in ExchangeEnvironment.values:
         raise KeyRefused(
-            "Choose where this key was created: mainnet, testnet, demo trading or simulator."
+            _("Choose where this key was created: mainnet, testnet, demo trading or simulator.")
         )
     api_key, api_secret = api_key.strip(), api_secret.strip()
     _check_shape(api_key, api_secret)
@@ -213,15 +217,18 @@ def exchange_key_replace(
     """
     if old.tenant_id != new.tenant_id or old.environment != new.environment:
         raise KeyRefused(
-            "The new key must belong to the same account and environment as the old one."
+            _("The new key must belong to the same account and environment as the old one.")
         )
     if old.exchange_uid and new.exchange_uid and old.exchange_uid != new.exchange_uid:
         raise KeyRefused(
-            f"The new key belongs to another Bybit account (UID {new.exchange_uid}, not "
-            f"{old.exchange_uid}). Rotate with a key of the same Bybit account."
+            _(
+                "The new key belongs to another Bybit account (UID %(new_uid)s, not %(old_uid)s). "
+                "Rotate with a key of the same Bybit account."
+            )
+            % {"new_uid": new.exchange_uid, "old_uid": old.exchange_uid}
         )
     if new.status != ExchangeConnection.Status.ACTIVE:
-        raise KeyRefused("Validate the new key first: only a working key can take over.")
+        raise KeyRefused(_("Validate the new key first: only a working key can take over."))
     switched = 0
     for model_label, field in _KEY_USERS:
         model = apps.get_model(model_label)

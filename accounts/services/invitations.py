@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, Tenant, User
 from accounts.services.audit import audit_record
@@ -118,7 +119,8 @@ def invitation_send(issued: IssuedInvitation, *, request: HttpRequest | None = N
         "inviter": invitation.invited_by.email if invitation.invited_by else "tradingsvc",
     }
     message = EmailMultiAlternatives(
-        subject=f"You are invited to {invitation.tenant.name} on tradingsvc",
+        subject=_("You are invited to %(tenant)s on tradingsvc")
+        % {"tenant": invitation.tenant.name},
         body=render_to_string("accounts/email/invitation.txt", context),
         to=[invitation.email],
     )
@@ -137,7 +139,9 @@ def invitation_resend(
 ) -> IssuedInvitation:
     """A new token and expiry (the old link stops working), emailed again."""
     if invitation.accepted_at or invitation.revoked_at:
-        raise InvitationError(f"This invitation was already {invitation.status}; create a new one.")
+        if invitation.accepted_at:
+            raise InvitationError(_("This invitation was already accepted; create a new one."))
+        raise InvitationError(_("This invitation was already revoked; create a new one."))
     token, token_hash = _new_token()
     invitation.token_hash, invitation.expires_at = token_hash, _expiry()
     invitation.save(update_fields=["token_hash", "expires_at"])
@@ -158,7 +162,7 @@ def invitation_revoke(
 ) -> None:
     """The link stops working at once."""
     if invitation.accepted_at:
-        raise InvitationError("This invitation was already accepted; remove the member instead.")
+        raise InvitationError(_("This invitation was already accepted; remove the member instead."))
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
@@ -178,23 +182,25 @@ def invitation_check(token: str) -> Invitation:
     )
     if invitation is None:
         raise InvitationError(
-            "This invitation link is not valid. It may have been replaced by a newer email: "
-            "use the most recent invitation, or ask for a new one."
+            _(
+                "This invitation link is not valid. It may have been replaced by a newer email: "
+                "use the most recent invitation, or ask for a new one."
+            )
         )
     if invitation.accepted_at:
         raise InvitationError(
-            "This invitation was already used. Sign in with your email and password."
+            _("This invitation was already used. Sign in with your email and password.")
         )
     if invitation.revoked_at:
         raise InvitationError(
-            "This invitation was withdrawn. Ask the person who invited you for a new one."
+            _("This invitation was withdrawn. Ask the person who invited you for a new one.")
         )
     if invitation.expires_at <= timezone.now():
         raise InvitationError(
-            "This invitation has expired. Ask the person who invited you to resend it."
+            _("This invitation has expired. Ask the person who invited you to resend it.")
         )
     if invitation.tenant.status != Tenant.Status.ACTIVE:
-        raise InvitationError("The account you were invited to is not active. Contact support.")
+        raise InvitationError(_("The account you were invited to is not active. Contact support."))
     return invitation
 
 
@@ -207,11 +213,13 @@ def invitation_accept(
     email = email.strip().lower()
     if email != invitation.email:
         raise InvitationError(
-            "This invitation was sent to a different email address. Sign up with the address the "
-            "invitation was sent to."
+            _(
+                "This invitation was sent to a different email address. Sign up with the address the "
+                "invitation was sent to."
+            )
         )
     if User.objects.filter(email__iexact=email).exists():
-        raise InvitationError("An account with this email already exists. Sign in instead.")
+        raise InvitationError(_("An account with this email already exists. Sign in instead."))
     user = User(email=email)
     validate_password(password, user)  # raises ValidationError with the rules' own messages
     # Claim the invitation first: of two concurrent signups only one wins the conditional update.
@@ -220,7 +228,7 @@ def invitation_accept(
     )
     if claimed != 1:
         raise InvitationError(
-            "This invitation was already used. Sign in with your email and password."
+            _("This invitation was already used. Sign in with your email and password.")
         )
     user.set_password(password)
     user.save()

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.selectors import request_membership
@@ -20,7 +21,7 @@ def signed_in_user(request: HttpRequest) -> User:
     """The request's user, for views behind ``membership_required`` (always signed in)."""
     user = request.user
     if not isinstance(user, User):
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(_("Sign in first."))
     return user
 
 
@@ -43,7 +44,7 @@ def owner_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request_membership(request).role != Membership.Role.OWNER:
-            raise PermissionDenied("Viewers can see everything but change nothing.")
+            raise PermissionDenied(_("Viewers can see everything but change nothing."))
         return view(request, *args, **kwargs)
 
     return wrapper

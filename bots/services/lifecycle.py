@@ -6,6 +6,7 @@ from functools import partial
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.services.audit import audit_record
 from bots.models import Bot
@@ -40,12 +41,18 @@ def bot_transition(
     if bot.state == to:
         return bot
     if to not in ALLOWED[bot.state]:
-        raise TransitionRefused(f"A {bot.get_state_display().lower()} bot cannot be set to {to}.")
+        raise TransitionRefused(
+            _("A %(state)s bot cannot be set to %(target)s.")
+            % {
+                "state": bot.get_state_display().lower(),
+                "target": str(dict(State.choices).get(to, to)).lower(),
+            }
+        )
     live_start = to == State.RUNNING and bot.mode == Bot.Mode.LIVE
     if live_start and (
         bot.connection is None or bot.connection.status != ExchangeConnection.Status.ACTIVE
     ):
-        raise TransitionRefused("Connect a working exchange key before starting the bot live.")
+        raise TransitionRefused(_("Connect a working exchange key before starting the bot live."))
     before = {"state": bot.state}
     if to == State.RUNNING:
         # The candle sync fetches what running bots need; one subscription per bot.

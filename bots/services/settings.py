@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
@@ -29,11 +31,11 @@ TUNABLE_LIMITS = (
     "max_drawdown",
 )
 LIMIT_LABELS = {
-    "risk_per_trade": "Risk per trade",
-    "max_position_multiple": "Largest position (x equity)",
-    "max_leverage": "Maximum leverage",
-    "daily_loss_limit": "Daily loss limit",
-    "max_drawdown": "Maximum drawdown",
+    "risk_per_trade": gettext_lazy("Risk per trade"),
+    "max_position_multiple": gettext_lazy("Largest position (x equity)"),
+    "max_leverage": gettext_lazy("Maximum leverage"),
+    "daily_loss_limit": gettext_lazy("Daily loss limit"),
+    "max_drawdown": gettext_lazy("Maximum drawdown"),
 }
 
 
@@ -78,20 +80,30 @@ def _validated_limits(template: RiskTemplate, values: dict[str, Any]) -> dict[st
         try:
             value = Decimal(str(raw))
         except (InvalidOperation, ValueError):
-            errors[name] = f"{label}: enter a number."
+            errors[name] = _("%(label)s: enter a number.") % {"label": label}
             continue
         if not value.is_finite():
-            errors[name] = f"{label}: enter a number."
+            errors[name] = _("%(label)s: enter a number.") % {"label": label}
             continue
         bounds = template.bounds.get(name)
         if bounds is None:
             if value != default:
-                errors[name] = f"{label} is fixed by the {template.name} template."
+                errors[name] = _("%(label)s is fixed by the %(template)s template.") % {
+                    "label": label,
+                    "template": template.name,
+                }
                 continue
         else:
             low, high = Decimal(bounds[0]), Decimal(bounds[1])
             if not low <= value <= high:
-                errors[name] = f"{label}: the {template.name} template allows {low} to {high}."
+                errors[name] = _(
+                    "%(label)s: the %(template)s template allows %(low)s to %(high)s."
+                ) % {
+                    "label": label,
+                    "template": template.name,
+                    "low": low,
+                    "high": high,
+                }
                 continue
         cleaned[name] = value
     if errors:
@@ -133,9 +145,12 @@ def bot_create(
     """A new bot (draft) copied from ``template`` and tuned within its bounds."""
     errors: dict[str, str] = {}
     if symbol not in template.symbols:
-        errors["symbol"] = f"The {template.name} template trades {', '.join(template.symbols)}."
+        errors["symbol"] = _("The %(template)s template trades %(symbols)s.") % {
+            "template": template.name,
+            "symbols": ", ".join(template.symbols),
+        }
     if connection is not None and connection.tenant_id != tenant.pk:
-        errors["connection"] = "Choose one of your own exchange keys."
+        errors["connection"] = _("Choose one of your own exchange keys.")
     elif connection is not None:
         # One-way mode holds one position per symbol and key: two bots on it would fight over it.
         other = (
@@ -144,11 +159,11 @@ def bot_create(
             .first()
         )
         if other is not None:
-            errors["symbol"] = (
-                f"This exchange key already trades {symbol} in the bot '{other.name}'."
-            )
+            errors["symbol"] = _(
+                "This exchange key already trades %(symbol)s in the bot '%(bot)s'."
+            ) % {"symbol": symbol, "bot": other.name}
     if not name.strip():
-        errors["name"] = "Give the bot a name."
+        errors["name"] = _("Give the bot a name.")
     if errors:
         raise BotSettingsError(errors)
     cleaned = _validated_limits(template, limits or {})

@@ -1,8 +1,10 @@
-"""Strategy plug-ins: pure functions with no Django import, listed in :data:`REGISTRY`.
+"""Strategy plug-ins: pure functions, listed in :data:`REGISTRY`; Django only for gettext markers.
 
 Add a strategy by writing a module with a ``STRATEGY`` and listing it here; forms, admin and the
 engine read its parameter schema from the registry.
 """
+
+from django.utils.translation import gettext as _
 
 from bots.strategies import mean_reversion, trend_ema
 from bots.strategies.base import (
@@ -22,7 +24,9 @@ def get_strategy(name: str) -> Strategy:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise InvalidParameters({"strategy": f"Unknown strategy '{name}'."}) from None
+        raise InvalidParameters(
+            {"strategy": _("Unknown strategy '%(name)s'.") % {"name": name}}
+        ) from None
 
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The contract every strategy follows: pure functions over candles, no Django, no I/O.
+"""The contract every strategy follows: pure functions over candles, no I/O, no Django but gettext.
 
 A strategy reads closed candles (oldest first) and its parameters, and returns a :class:`Signal`:
 the position it wants (long, short, flat, or hold what you have), a stop-loss distance and an
@@ -6,6 +6,10 @@ optional take-profit distance, and the reason in plain words. It does not know t
 equity or whether it runs live or in a backtest; the risk manager turns a signal into an order for
 each bot. Because a signal depends only on (strategy, parameters, candles), it is computed once per
 candle and shared by every bot that runs the same strategy with the same parameters.
+
+Labels and parameter errors are shown to clients, so they are marked for translation: that is the
+one Django import here. ``gettext_lazy`` reads no settings until a label is shown, so the strategies
+still import, and compute signals, without Django settings (backtests, notebooks).
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +70,8 @@ class ParamSpec:
     name: str
     kind: ParamKind
     default: Any
-    label: str
-    help: str = ""
+    label: _StrOrPromise
+    help: _StrOrPromise = ""
     minimum: Decimal | None = None
     maximum: Decimal | None = None
 
@@ -75,18 +84,27 @@ class ParamSpec:
                 return True
             if str(raw).lower() in {"false", "0", "no", "off", ""}:
                 return False
-            raise ValueError(f"{self.label}: choose yes or no.")
+            raise ValueError(_("%(label)s: choose yes or no.") % {"label": self.label})
         try:
             value: Any = int(str(raw)) if self.kind is ParamKind.INT else Decimal(str(raw))
         except (ValueError, ArithmeticError):
-            kind = "a whole number" if self.kind is ParamKind.INT else "a number"
-            raise ValueError(f"{self.label}: enter {kind}.") from None
+            if self.kind is ParamKind.INT:
+                raise ValueError(
+                    _("%(label)s: enter a whole number.") % {"label": self.label}
+                ) from None
+            raise ValueError(_("%(label)s: enter a number.") % {"label": self.label}) from None
         if self.kind is ParamKind.DECIMAL and not value.is_finite():
-            raise ValueError(f"{self.label}: enter a number.")
+            raise ValueError(_("%(label)s: enter a number.") % {"label": self.label})
         if self.minimum is not None and value < self.minimum:
-            raise ValueError(f"{self.label}: at least {self.minimum}.")
+            raise ValueError(
+                _("%(label)s: at least %(minimum)s.")
+                % {"label": self.label, "minimum": self.minimum}
+            )
         if self.maximum is not None and value > self.maximum:
-            raise ValueError(f"{self.label}: at most {self.maximum}.")
+            raise ValueError(
+                _("%(label)s: at most %(maximum)s.")
+                % {"label": self.label, "maximum": self.maximum}
+            )
         return value
 
 
@@ -98,7 +116,7 @@ class Strategy:
     """A registered strategy: its function, parameters and how many candles it needs."""
 
     name: str
-    label: str
+    label: _StrOrPromise
     description: str
     params: tuple[ParamSpec, ...]
     signal: SignalFn
@@ -117,7 +135,10 @@ class Strategy:
                 errors[spec.name] = str(exc)
         unknown = set(raw) - {p.name for p in self.params}
         for name in sorted(unknown):
-            errors[name] = f"{name}: not a parameter of {self.label}."
+            errors[name] = _("%(name)s: not a parameter of %(strategy)s.") % {
+                "name": name,
+                "strategy": self.label,
+            }
         if errors:
             raise InvalidParameters(errors)
         return cleaned

@@ -12,24 +12,26 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from bots.strategies.base import Bar, ParamKind, ParamSpec, Signal, Strategy, Target
 from bots.strategies.indicators import atr, rsi, sma, stdev
 
 PARAMS = (
-    ParamSpec("bb_period", ParamKind.INT, 20, "Bollinger period (candles)", minimum=Decimal(5), maximum=Decimal(200)),
+    ParamSpec("bb_period", ParamKind.INT, 20, _("Bollinger period (candles)"), minimum=Decimal(5), maximum=Decimal(200)),
     ParamSpec(
-        "bb_width", ParamKind.DECIMAL, Decimal("2"), "Band width (x standard deviation)",
+        "bb_width", ParamKind.DECIMAL, Decimal("2"), _("Band width (x standard deviation)"),
         minimum=Decimal("0.5"), maximum=Decimal("5"),
     ),
-    ParamSpec("rsi_period", ParamKind.INT, 14, "RSI period (candles)", minimum=Decimal(2), maximum=Decimal(100)),
-    ParamSpec("rsi_oversold", ParamKind.DECIMAL, Decimal("30"), "RSI oversold below", minimum=Decimal(1), maximum=Decimal(50)),
-    ParamSpec("rsi_overbought", ParamKind.DECIMAL, Decimal("70"), "RSI overbought above", minimum=Decimal(50), maximum=Decimal(99)),
-    ParamSpec("atr_period", ParamKind.INT, 14, "ATR period (candles)", minimum=Decimal(2), maximum=Decimal(100)),
+    ParamSpec("rsi_period", ParamKind.INT, 14, _("RSI period (candles)"), minimum=Decimal(2), maximum=Decimal(100)),
+    ParamSpec("rsi_oversold", ParamKind.DECIMAL, Decimal("30"), _("RSI oversold below"), minimum=Decimal(1), maximum=Decimal(50)),
+    ParamSpec("rsi_overbought", ParamKind.DECIMAL, Decimal("70"), _("RSI overbought above"), minimum=Decimal(50), maximum=Decimal(99)),
+    ParamSpec("atr_period", ParamKind.INT, 14, _("ATR period (candles)"), minimum=Decimal(2), maximum=Decimal(100)),
     ParamSpec(
-        "atr_stop_multiple", ParamKind.DECIMAL, Decimal("1.5"), "Stop distance (x ATR)",
+        "atr_stop_multiple", ParamKind.DECIMAL, Decimal("1.5"), _("Stop distance (x ATR)"),
         minimum=Decimal("0.5"), maximum=Decimal("10"),
     ),
-    ParamSpec("allow_short", ParamKind.BOOL, True, "Allow short positions"),
+    ParamSpec("allow_short", ParamKind.BOOL, True, _("Allow short positions")),
 )  # fmt: skip
 
 
@@ -88,7 +90,7 @@ def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
 
 STRATEGY = Strategy(
     name="mean_reversion",
-    label="Mean reversion (Bollinger + RSI)",
+    label=_("Mean reversion (Bollinger + RSI)"),
     description=__doc__ or "",
     params=PARAMS,
     signal=signal,

@@ -11,22 +11,24 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from bots.strategies.base import Bar, ParamKind, ParamSpec, Signal, Strategy, Target
 from bots.strategies.indicators import atr, ema
 
 PARAMS = (
-    ParamSpec("fast_period", ParamKind.INT, 12, "Fast EMA (candles)", minimum=Decimal(2), maximum=Decimal(200)),
-    ParamSpec("slow_period", ParamKind.INT, 26, "Slow EMA (candles)", minimum=Decimal(3), maximum=Decimal(400)),
-    ParamSpec("atr_period", ParamKind.INT, 14, "ATR period (candles)", minimum=Decimal(2), maximum=Decimal(100)),
+    ParamSpec("fast_period", ParamKind.INT, 12, _("Fast EMA (candles)"), minimum=Decimal(2), maximum=Decimal(200)),
+    ParamSpec("slow_period", ParamKind.INT, 26, _("Slow EMA (candles)"), minimum=Decimal(3), maximum=Decimal(400)),
+    ParamSpec("atr_period", ParamKind.INT, 14, _("ATR period (candles)"), minimum=Decimal(2), maximum=Decimal(100)),
     ParamSpec(
-        "atr_stop_multiple", ParamKind.DECIMAL, Decimal("2"), "Stop distance (x ATR)",
+        "atr_stop_multiple", ParamKind.DECIMAL, Decimal("2"), _("Stop distance (x ATR)"),
         minimum=Decimal("0.5"), maximum=Decimal("10"),
     ),
     ParamSpec(
-        "reward_risk", ParamKind.DECIMAL, Decimal("2"), "Take-profit (x stop distance, 0 = none)",
+        "reward_risk", ParamKind.DECIMAL, Decimal("2"), _("Take-profit (x stop distance, 0 = none)"),
         minimum=Decimal("0"), maximum=Decimal("20"),
     ),
-    ParamSpec("allow_short", ParamKind.BOOL, True, "Allow short positions"),
+    ParamSpec("allow_short", ParamKind.BOOL, True, _("Allow short positions")),
 )  # fmt: skip
 
 
@@ -69,7 +71,7 @@ def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
 
 STRATEGY = Strategy(
     name="trend_ema",
-    label="Trend following (EMA cross, ATR stop)",
+    label=_("Trend following (EMA cross, ATR stop)"),
     description=__doc__ or "",
     params=PARAMS,
     signal=signal,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 
@@ -10,10 +11,10 @@ from accounts.models import Tenant
 class ExchangeEnvironment(models.TextChoices):
     """Where a connection's requests go; the same code serves all four."""
 
-    MAINNET = "mainnet", "Bybit mainnet"
-    TESTNET = "testnet", "Bybit testnet"
-    DEMO = "demo", "Bybit demo trading"
-    SIMULATOR = "simulator", "Local simulator"
+    MAINNET = "mainnet", _("Bybit mainnet")
+    TESTNET = "testnet", _("Bybit testnet")
+    DEMO = "demo", _("Bybit demo trading")
+    SIMULATOR = "simulator", _("Local simulator")
 
 
 class ExchangeConnection(models.Model):
@@ -26,10 +27,10 @@ class ExchangeConnection(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Not validated yet"
-        ACTIVE = "active", "Working"
-        INVALID = "invalid", "Refused"
-        RETIRED = "retired", "Replaced by a newer key"
+        PENDING = "pending", _("Not validated yet")
+        ACTIVE = "active", _("Working")
+        INVALID = "invalid", _("Refused")
+        RETIRED = "retired", _("Replaced by a newer key")
 
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="exchange_connections"
