@@ -29,7 +29,7 @@ from tests.i18n import english_leftovers, parse_po, po_path
 
 ROOT = Path(__file__).resolve().parents[2]
 LANG = "pt_BR"
-# The same exclusions as the documented makemessages command (README / locale header).
+# The exclusions of our makemessages command (written out in the catalogue's header comment).
 MAKEMESSAGES_IGNORE = (".venv", ".tools", "tests", "bench", "staticfiles", "exchange/simulator")
 # What the ``django`` domain reads (makemessages' default extensions).
 SOURCE_SUFFIXES = {".py", ".html", ".txt"}
