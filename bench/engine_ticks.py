@@ -4,13 +4,20 @@
     .venv/bin/python bench/engine_ticks.py --bots 5000 --modes dry_run
 
 For each (bot count, mode) it creates the bots on one template (so one shared signal per candle),
-closes one candle, dispatches, and waits until every tick is done. It prints ticks/s, p50/p99 from
-the dispatch of the closed candle to the order being sent (live) or simulated (dry run), database
-queries per tick (measured in-process on a sample) and the peak memory of each worker process.
+closes one candle, dispatches, and waits until every tick is done. It prints:
+
+- the time from the start of the dispatch of the closed candle until no tick is pending (every
+  order answered, or simulated), and when the last tick wrote its result;
+- p50/p99/max from the dispatch to each order being claimed for sending (``sent_at``, written just
+  before the limiter admits the request) or simulated, and how the orders ended;
+- database queries per tick, counted in-process on extra sample bots run through the workers' code
+  path (``ticks_run`` on chunks of ``TICK_BATCH_SIZE``) with the whole fleet in the database: on a
+  tick that orders and on the next one;
+- the peak memory (VmHWM) of each worker process.
 
 It uses its own PostgreSQL database (``bench_tradingsvc``) and Redis database 12, so it never
 touches test or demo data. Live bots each get their own simulator account; the gateway's per-IP
-budget (Bybit's 600 requests / 5 s) applies, as it would in production.
+budget (``EXCHANGE_IP_BUDGET``, 550 of Bybit's 600 requests / 5 s) applies, as in production.
 """
 
 from __future__ import annotations
@@ -106,27 +113,23 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run(bots: int, mode: str, sim_port: int) -> dict[str, float]:
+def make_bots(count: int, mode: str, sim_port: int, label: str, state: str) -> list[int]:
+    """``count`` bots on the moderate template; live ones each get their own simulator account."""
     from decimal import Decimal
 
     import requests
-    from django.db import connection as db
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from accounts.models import Tenant
-    from bots.models import Bot, BotTick, EquitySnapshot, OrderIntent, RiskTemplate
-    from bots.services.ticks import tick_run, ticks_dispatch
+    from bots.models import Bot, EquitySnapshot, RiskTemplate
     from exchange.credentials import credentials_seal
     from exchange.models import ExchangeConnection
-    from exchange.services.candles import candles_sync
-    from exchange.services.market_data import market_data_subscribe
 
     # Trend following enters on the first tick when flat, so every bot places one order.
     template = RiskTemplate.objects.get(slug="moderate")
     made = []
-    for i in range(bots):
-        tenant = Tenant.objects.create(name=f"bench {mode} {bots}-{i}")
+    for i in range(count):
+        tenant = Tenant.objects.create(name=f"{label}-{i}")
         connection = None
         if mode == "live":
             account = requests.post(
@@ -155,7 +158,7 @@ def run(bots: int, mode: str, sim_port: int) -> dict[str, float]:
                 strategy=template.strategy,
                 strategy_params=template.strategy_params,
                 mode=mode,
-                state=Bot.State.RUNNING,
+                state=state,
                 risk_per_trade=template.risk_per_trade,
                 max_position_multiple=template.max_position_multiple,
                 max_leverage=template.max_leverage,
@@ -164,60 +167,109 @@ def run(bots: int, mode: str, sim_port: int) -> dict[str, float]:
                 default_stop_fraction=template.default_stop_fraction,
             )
         )
-    Bot.objects.bulk_create(made, batch_size=500)
-    market_data_subscribe(symbol="BTCUSDT", interval=template.timeframe, consumer="bench")
+    return [bot.pk for bot in Bot.objects.bulk_create(made, batch_size=500)]
 
+
+def next_candle(sim_port: int) -> None:
+    import requests
+
+    from bots.models import RiskTemplate
+    from exchange.services.candles import candles_sync
+
+    minutes = int(RiskTemplate.objects.get(slug="moderate").timeframe)
     requests.post(
-        f"http://127.0.0.1:{sim_port}/sim/clock/advance",
-        json={"minutes": int(template.timeframe)},
-        timeout=10,
+        f"http://127.0.0.1:{sim_port}/sim/clock/advance", json={"minutes": minutes}, timeout=10
     )
     candles_sync()
+
+
+def chunk_queries(sim_port: int) -> tuple[float, float]:
+    """Queries per tick of the sample bots, in-process, through the workers' own code path
+    (``ticks_run`` on chunks of ``TICK_BATCH_SIZE``): their first tick (every bot orders) and their
+    second (dry run holds; live orders again, as its local position only moves with fills)."""
+    from unittest import mock
+
+    from django.conf import settings
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from bots.services.ticks import ticks_dispatch, ticks_run
+
+    per_tick = []
+    for _ in range(2):
+        next_candle(sim_port)
+        with mock.patch("bots.tasks.tick_batch.delay"):  # this process runs them, not the workers
+            due = ticks_dispatch()
+        ids = [bot_id for bot_id, _start in due]
+        size = int(settings.TICK_BATCH_SIZE)
+        with CaptureQueriesContext(db) as ctx:
+            for start in range(0, len(ids), size):
+                ticks_run(bot_ids=ids[start : start + size], candle_start=due[0][1])
+        per_tick.append(len(ctx.captured_queries) / len(ids))
+    return per_tick[0], per_tick[1]
+
+
+def run(bots: int, mode: str, sim_port: int, sample: int) -> dict[str, float]:
+    from django.utils import timezone
+
+    from bots.models import Bot, BotTick, OrderIntent, RiskTemplate
+    from bots.services.ticks import ticks_dispatch
+    from exchange.services.market_data import market_data_subscribe
+
+    label = f"bench {mode} {bots}"
+    fleet = make_bots(bots, mode, sim_port, label, Bot.State.RUNNING)
+    sampled = make_bots(sample, mode, sim_port, f"{label} sample", Bot.State.PAUSED)
+    template = RiskTemplate.objects.get(slug="moderate")
+    market_data_subscribe(symbol="BTCUSDT", interval=template.timeframe, consumer="bench")
+
+    next_candle(sim_port)
     started = time.monotonic()
     dispatched_at = timezone.now()
     due = ticks_dispatch()
+    dispatch_s = time.monotonic() - started
     while BotTick.objects.filter(status=BotTick.Status.PENDING).exists():
         time.sleep(0.05)
     elapsed = time.monotonic() - started
 
+    ticks = BotTick.objects.filter(bot_id__in=fleet, candle_start=due[0][1])
+    statuses = dict.fromkeys(BotTick.Status.values, 0)
+    for status in ticks.values_list("status", flat=True):
+        statuses[status] += 1
+    last_finished = max(t for t in ticks.values_list("finished_at", flat=True) if t is not None)
+    intents = OrderIntent.objects.filter(bot_id__in=fleet, created_at__gte=dispatched_at)
     latencies = [
-        (i.sent_at - dispatched_at).total_seconds()
-        for i in OrderIntent.objects.filter(
-            sent_at__isnull=False,
-            bot__in=Bot.objects.filter(tenant__name__startswith=f"bench {mode} {bots}-"),
-            created_at__gte=dispatched_at,
-        ).only("sent_at")
+        (sent_at - dispatched_at).total_seconds()
+        for sent_at in intents.exclude(sent_at=None).values_list("sent_at", flat=True)
     ]
-    # Queries per tick, in-process, on a fresh candle for a small sample of the same bots.
-    requests.post(
-        f"http://127.0.0.1:{sim_port}/sim/clock/advance",
-        json={"minutes": int(template.timeframe)},
-        timeout=10,
-    )
-    candles_sync()
-    sample = Bot.objects.filter(tenant__name__startswith=f"bench {mode} {bots}-").values_list(
-        "id", flat=True
-    )[:20]
-    Bot.objects.exclude(id__in=list(sample)).update(state=Bot.State.PAUSED)
-    queries = []
-    for bot_id, candle_start in ticks_dispatch():
-        BotTick.objects.filter(bot_id=bot_id, candle_start=candle_start).update(
-            status=BotTick.Status.PENDING
-        )
-        with CaptureQueriesContext(db) as ctx:
-            tick_run(bot_id=bot_id, candle_start=candle_start)
-        queries.append(len(ctx.captured_queries))
-    Bot.objects.all().update(state=Bot.State.STOPPED)
+    states = dict.fromkeys(OrderIntent.State.values, 0)
+    for state in intents.values_list("state", flat=True):
+        states[state] += 1
+
+    # Queries per tick, in-process, on the sample bots only (the fleet stays in the database).
+    Bot.objects.filter(pk__in=fleet).update(state=Bot.State.PAUSED)
+    Bot.objects.filter(pk__in=sampled).update(state=Bot.State.RUNNING)
+    order_queries, hold_queries = chunk_queries(sim_port)
+    Bot.objects.filter(pk__in=[*fleet, *sampled]).update(state=Bot.State.STOPPED)
     return {
         "ticks": len(due),
+        "dispatch_s": dispatch_s,
         "seconds": elapsed,
+        "last_finished_s": (last_finished - dispatched_at).total_seconds(),
         "ticks_per_s": len(due) / elapsed if elapsed else 0.0,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else 0.0,
         "p99_ms": (statistics.quantiles(latencies, n=100)[98] * 1000)
         if len(latencies) >= 100
         else (max(latencies) * 1000 if latencies else 0.0),
+        "max_ms": max(latencies) * 1000 if latencies else 0.0,
         "orders": len(latencies),
-        "queries_per_tick": statistics.median(queries) if queries else 0.0,
+        "done": statuses["done"],
+        "failed": statuses["failed"],
+        "sent": states["sent"] + states["filled"] + states["partially_filled"],
+        "simulated": states["simulated"],
+        "unknown": states["unknown"],
+        "rejected": states["rejected"],
+        "order_queries": order_queries,
+        "hold_queries": hold_queries,
     }
 
 
@@ -226,6 +278,9 @@ def main() -> None:
     parser.add_argument("--bots", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--modes", nargs="+", default=["dry_run", "live"])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--sample", type=int, default=25, help="extra bots whose queries per tick are counted"
+    )
     args = parser.parse_args()
 
     import tempfile
@@ -245,6 +300,8 @@ def main() -> None:
     from tradingsvc.lib.redis import get_redis
 
     get_redis().flushdb()
+    from django.conf import settings
+
     workers = start_workers(args.workers, tmp)
     time.sleep(4)
     try:
@@ -253,11 +310,17 @@ def main() -> None:
         )
         for mode in args.modes:
             for count in args.bots:
-                r = run(count, mode, sim_port)
+                r = run(count, mode, sim_port, args.sample)
                 print(
-                    f"{mode:>7} {count:>5} bots: {r['ticks']} ticks in {r['seconds']:.2f} s = {r['ticks_per_s']:.0f} ticks/s; "
-                    f"close->sent p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms over {r['orders']:.0f} orders; "
-                    f"{r['queries_per_tick']:.0f} queries/tick"
+                    f"{mode:>7} {count:>5} bots: {r['ticks']} ticks, all done {r['seconds']:.2f} s after the "
+                    f"dispatch began ({r['ticks_per_s']:.0f} ticks/s; dispatch itself {r['dispatch_s'] * 1000:.0f} ms; "
+                    f"last tick finished at {r['last_finished_s']:.2f} s)\n"
+                    f"{'':>19}orders: {r['orders']:.0f} (sent {r['sent']:.0f}, simulated {r['simulated']:.0f}, "
+                    f"unknown {r['unknown']:.0f}, rejected {r['rejected']:.0f}); dispatch->order claimed for "
+                    f"sending p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms max {r['max_ms']:.0f} ms; "
+                    f"ticks done {r['done']:.0f}, failed {r['failed']:.0f}\n"
+                    f"{'':>19}queries/tick (chunks of {settings.TICK_BATCH_SIZE}, {args.sample} sample bots): "
+                    f"{r['order_queries']:.1f} on a tick that orders, {r['hold_queries']:.1f} on the next"
                 )
         for i, w in enumerate(workers):
             print(f"worker {i}: peak RSS {peak_rss_mb(w.pid):.0f} MB")
