@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
@@ -78,8 +79,9 @@ class BotSettingsForm(forms.Form):
                 required=True, disabled=bounds is None,
                 min_value=Decimal(bounds[0]) if bounds else None,
                 max_value=Decimal(bounds[1]) if bounds else None,
-                help_text=(_("Allowed: %(low)s to %(high)s") % {"low": bounds[0], "high": bounds[1]})
-                if bounds else _("Fixed by the template."),
+                help_text=_("Allowed: %(low)s to %(high)s") % {
+                    "low": localize(Decimal(bounds[0])), "high": localize(Decimal(bounds[1]))
+                } if bounds else _("Fixed by the template."),
             )  # fmt: skip
             field.widget.attrs["step"] = "any"
             self.fields[name] = field

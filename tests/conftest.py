@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -44,3 +45,13 @@ def risk_templates(request):
     from django.apps import apps
 
     importlib.import_module("bots.migrations.0002_seed_risk_templates").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """LocaleMiddleware leaves a request's language active in the thread: a Portuguese request
+    must not turn the next test's messages Portuguese."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
