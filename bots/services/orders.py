@@ -17,6 +17,7 @@ Dry-run bots write the same intents and "fill" them at the candle's close withou
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -202,15 +203,16 @@ def intents_send_many(
 
 
 _pool: ThreadPoolExecutor | None = None
-_pool_size = 0
+_pool_key = (0, 0)  # (process id, threads) the pool was made for
 
 
 def _send_pool(threads: int) -> ThreadPoolExecutor:
-    """The process's send threads (created on first use, so after a prefork worker forked)."""
-    global _pool, _pool_size
-    if _pool is None or _pool_size != threads:
+    """The process's send threads, made on first use; a forked child (a prefork worker) makes its
+    own, as the threads of the parent's pool do not exist in it."""
+    global _pool, _pool_key
+    if _pool is None or _pool_key != (os.getpid(), threads):
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="order-send")
-        _pool_size = threads
+        _pool_key = (os.getpid(), threads)
     return _pool
 
 

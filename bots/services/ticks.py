@@ -496,6 +496,10 @@ class _Publisher:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the loop and its thread (a forked child has neither, and maybe a held lock)."""
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = 0
@@ -508,7 +512,7 @@ class _Publisher:
         future.add_done_callback(self._done)
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Wait for the pushes submitted so far (tests, and a worker shutting down)."""
+        """Wait for the pushes submitted so far (tests)."""
         with self._lock:
             pending = list(self._pending)
         concurrent.futures.wait(pending, timeout=timeout)
@@ -536,6 +540,7 @@ class _Publisher:
 
 
 _publisher = _Publisher()
+os.register_at_fork(after_in_child=_publisher.reset)
 
 
 def publishes_flush(timeout: float = 10.0) -> None:
