@@ -19,7 +19,7 @@ from tests.i18n import english_leftovers
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = ["/app/", "/app/performance/", "/app/history/", "/app/history/?kind=fills",
          "/app/activity/", "/app/activity/audit/", "/app/notifications/", "/app/bots/new/",
-         "/app/keys/", "/app/team/", "/app/security/"]  # fmt: skip
+         "/app/keys/", "/app/team/", "/app/security/", "/accounts/sessions/"]  # fmt: skip
 VISIBLE_TEXTS = """() => {
   const texts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
