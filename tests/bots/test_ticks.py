@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -192,7 +193,7 @@ def test_a_rate_limited_order_is_refused_not_left_unknown(sim, owner):
     assert gateway.get_order("BTCUSDT", order_link_id=intent.order_link_id) is None
 
 
-def _dispatch_without_workers() -> list[tuple[int, object]]:
+def _dispatch_without_workers() -> list[tuple[int, datetime]]:
     """Dispatch as beat does, but keep the chunks here instead of queueing them."""
     from unittest import mock
 
