@@ -53,7 +53,9 @@ class BotCreateForm(forms.Form):
         symbols = sorted(
             {s for t in RiskTemplate.objects.filter(is_active=True) for s in t.symbols}
         )
-        self.fields["symbol"].choices = [(s, s) for s in symbols]
+        symbol_field = self.fields["symbol"]
+        assert isinstance(symbol_field, forms.ChoiceField)  # noqa: S101 - declared above
+        symbol_field.choices = [(s, s) for s in symbols]
         self.fields["connection"].queryset = ExchangeConnection.objects.filter(  # type: ignore[attr-defined]
             tenant=tenant, status=ExchangeConnection.Status.ACTIVE
         )

@@ -9,12 +9,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.selectors import request_membership
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def signed_in_user(request: HttpRequest) -> User:
@@ -30,7 +31,7 @@ def membership_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         request_membership(request)
         return view(request, *args, **kwargs)
 
@@ -42,7 +43,7 @@ def owner_required(view: View) -> View:
 
     @membership_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request_membership(request).role != Membership.Role.OWNER:
             raise PermissionDenied(_("Viewers can see everything but change nothing."))
         return view(request, *args, **kwargs)

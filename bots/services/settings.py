@@ -236,7 +236,14 @@ def bot_settings_check(
     current = {name: getattr(bot, name) for name in TUNABLE_LIMITS}
     cleaned = _validated_limits(bot.template, {**current, **(limits or {})})
     params = _validated_params(bot.strategy, {**bot.strategy_params, **(strategy_params or {})})
-    preview = replace(limits_for(bot), **cleaned)
+    preview = replace(
+        limits_for(bot),
+        risk_per_trade=cleaned["risk_per_trade"],
+        max_position_multiple=cleaned["max_position_multiple"],
+        max_leverage=cleaned["max_leverage"],
+        daily_loss_limit=cleaned["daily_loss_limit"],
+        max_drawdown=cleaned["max_drawdown"],
+    )
     return SettingsCheck(
         limits=cleaned,
         strategy_params=params,

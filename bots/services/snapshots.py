@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
@@ -33,7 +34,7 @@ def unrealised_pnl(position: BotPosition, price: Decimal | None) -> Decimal:
 
 def snapshot_record(
     *,
-    tenant_id: object,
+    tenant_id: UUID,
     equity: Decimal,
     at: datetime,
     bot: Bot | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -32,6 +33,8 @@ from bots.services.settings import (
 def bot_new(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     if request.method == "POST":
+        if not membership.can_change:
+            raise PermissionDenied("Viewers can see everything but change nothing.")
         return _bot_new_post(request)
     form = BotCreateForm(tenant=membership.tenant, initial={"template": _default_template()})
     return _new_page(request, form)
@@ -50,7 +53,6 @@ def _new_page(request: HttpRequest, form: BotCreateForm, status: int = 200) -> H
     return render(request, "bots/bot_new.html", context, status=status)
 
 
-@owner_required
 def _bot_new_post(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = BotCreateForm(request.POST, tenant=membership.tenant)
@@ -77,7 +79,10 @@ def _bot_new_post(request: HttpRequest) -> HttpResponse:
 
 def _bot(request: HttpRequest, pk: int) -> Bot:
     membership = request_membership(request)
-    return tenant_object_or_404(Bot.objects.select_related("template"), membership.tenant, pk=pk)
+    bot: Bot = tenant_object_or_404(
+        Bot.objects.select_related("template"), membership.tenant, pk=pk
+    )
+    return bot
 
 
 def _settings_page(

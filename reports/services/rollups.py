@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
@@ -58,7 +59,7 @@ def _fold(snapshot: EquitySnapshot, period: str) -> None:
             continue
 
 
-def rollups_rebuild(*, tenant_id: object) -> int:
+def rollups_rebuild(*, tenant_id: UUID) -> int:
     """Recompute a tenant's rollups from its snapshots; returns the rows written.
 
     For seeding and repair; the running system folds each snapshot as it is taken.

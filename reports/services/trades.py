@@ -4,6 +4,7 @@ is more than its own fee (an opening fill's P&L is exactly minus its fee)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ def trade_totals(fills: QuerySet[BotFill]) -> dict[str, Any]:
     )
 
 
-def _rollup(row: dict[str, Any]) -> TradeRollup:
+def _rollup(row: Mapping[str, Any]) -> TradeRollup:
     return TradeRollup(
         tenant_id=row["tenant_id"], bot_id=row["bot_id"], day=row["day"], trades=row["trades"],
         wins=row["wins"], losses=row["losses"], gross_profit=row["gross_profit"] or 0,

@@ -24,7 +24,9 @@ class PlotlyFinder(BaseFinder):
     def check(self, **kwargs: Any) -> list[Any]:
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str]:
+    def find(  # type: ignore[override]  # the stubs lag Django 5.2's find_all keyword
+        self, path: str, find_all: bool = False, **kwargs: Any
+    ) -> str | list[str]:
         name = SERVED.get(path)
         if name is None:
             return [] if find_all else ""
