@@ -231,23 +231,48 @@ def _protective_prices(
     return stop, take
 
 
+def _num(value: Decimal) -> str:
+    """A number as given (20, 2.5), with the page's decimal mark."""
+    from django.utils.formats import number_format
+
+    exponent = value.normalize().as_tuple().exponent
+    return number_format(value, max(0, -exponent) if isinstance(exponent, int) else 0)
+
+
+def _pct(fraction: Decimal, places: int = 0) -> str:
+    """A fraction as a percentage in the page's language (0.025 -> "2.5%" or "2,5%")."""
+    from django.utils.formats import number_format
+
+    return number_format(fraction * 100, places, use_l10n=True) + "%"
+
+
 def risk_warnings(limits: RiskLimits) -> list[str]:
-    """Plain warnings shown before saving settings that take a lot of risk."""
+    """Plain warnings shown before saving settings that take a lot of risk (in the page's
+    language: gettext is this module's one Django import, made only here)."""
+    from django.utils.translation import gettext as _
+
     warnings = []
     if limits.risk_per_trade > Decimal("0.02"):
+        five_losses = 1 - (1 - limits.risk_per_trade) ** 5
         warnings.append(
-            f"Risking {limits.risk_per_trade:.1%} per trade is high: five losses in a row lose about {1 - (1 - limits.risk_per_trade) ** 5:.0%}."
+            _("Risking %(risk)s per trade is high: five losses in a row lose about %(loss)s.")
+            % {"risk": _pct(limits.risk_per_trade, 1), "loss": _pct(five_losses)}
         )
     if limits.max_leverage > 5:
         warnings.append(
-            f"Leverage up to {limits.max_leverage}x: a {1 / limits.max_leverage:.0%} move against you can wipe the position out."
+            _(
+                "Leverage up to %(leverage)sx: a %(move)s move against you can wipe the position out."
+            )
+            % {"leverage": _num(limits.max_leverage), "move": _pct(1 / limits.max_leverage)}
         )
     if limits.daily_loss_limit > Decimal("0.05"):
         warnings.append(
-            f"A daily loss limit of {limits.daily_loss_limit:.0%} lets a bad day cost a lot before the bot pauses."
+            _("A daily loss limit of %(limit)s lets a bad day cost a lot before the bot pauses.")
+            % {"limit": _pct(limits.daily_loss_limit)}
         )
     if limits.max_drawdown > Decimal("0.25"):
         warnings.append(
-            f"A drawdown limit of {limits.max_drawdown:.0%} is loose: the bot keeps trading through deep losses."
+            _("A drawdown limit of %(limit)s is loose: the bot keeps trading through deep losses.")
+            % {"limit": _pct(limits.max_drawdown)}
         )
     return warnings
