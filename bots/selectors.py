@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery
+from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -154,7 +154,14 @@ def dashboard_summary(tenant: Tenant, *, now: datetime | None = None) -> Dashboa
 
 
 def recent_orders(tenant: Tenant) -> QuerySet[OrderIntent]:
-    return OrderIntent.objects.for_tenant(tenant).select_related("bot").order_by("-created_at")
+    """Newest first; ``has_fill`` tells a filled order from one the exchange only accepted yet
+    (the intent's state follows the order stream and reconciliation, a fill can come first)."""
+    return (
+        OrderIntent.objects.for_tenant(tenant)
+        .select_related("bot")
+        .annotate(has_fill=Exists(BotFill.objects.filter(intent=OuterRef("pk"))))
+        .order_by("-created_at")
+    )
 
 
 def recent_fills(tenant: Tenant) -> QuerySet[BotFill]:

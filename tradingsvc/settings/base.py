@@ -190,6 +190,8 @@ SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
 CONNECTIVITY_ALERT_MINUTES: int = env.int("CONNECTIVITY_ALERT_MINUTES", default=5)
 # Bots ticked per Celery task (they share the candle and usually the signal).
 TICK_BATCH_SIZE: int = env.int("TICK_BATCH_SIZE", default=25)
+# Live orders in flight at once per worker process (each key's orders still go one at a time).
+TICK_SEND_THREADS: int = env.int("TICK_SEND_THREADS", default=8)
 # Equity a dry-run bot without an exchange key sizes its simulated orders from (USDT).
 DRY_RUN_EQUITY: str = env("DRY_RUN_EQUITY", default="10000")
 INVITATION_TTL_DAYS: int = env.int("INVITATION_TTL_DAYS", default=7)
