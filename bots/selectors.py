@@ -6,7 +6,7 @@ tenant has: latest values are correlated subqueries on indexed columns, lists ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
@@ -45,6 +45,8 @@ class BotFigures:
     pnl_total: Decimal
     pnl_today: Decimal
     equity: Decimal | None  # dry run: its notional capital plus P&L; live: the account's
+    pnl_today_pct: Decimal | None = None  # of the capital it trades with (see dashboard_summary)
+    pnl_total_pct: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def dashboard_summary(tenant: Tenant, *, now: datetime | None = None) -> Dashboa
     pnl_total = sum((b.pnl_total for b in bots), ZERO)
     dry_run_equity = sum((b.equity for b in bots if b.equity is not None), ZERO)
     equity = (wallet or ZERO) + dry_run_equity
+    bots = [_with_percentages(b, wallet or ZERO) for b in bots]
     return DashboardSummary(
         as_of=now,
         bots=bots,
@@ -150,6 +153,20 @@ def dashboard_summary(tenant: Tenant, *, now: datetime | None = None) -> Dashboa
         fills=list(recent_fills(tenant)[:RECENT_ROWS]),
         alerts=list(open_alerts(tenant)[:20]),
         emergency_stop=active_emergency_stop(tenant),
+    )
+
+
+def _with_percentages(figures: BotFigures, account_equity: Decimal) -> BotFigures:
+    """A bot's P&L as a percentage of the capital it trades with: its notional equity in dry
+    run, the account's equity live (what its position sizes come from)."""
+    if figures.equity is not None:
+        capital = figures.equity - figures.pnl_total
+    else:
+        capital = account_equity - figures.pnl_total
+    return replace(
+        figures,
+        pnl_today_pct=_percent(figures.pnl_today, capital + figures.pnl_total - figures.pnl_today),
+        pnl_total_pct=_percent(figures.pnl_total, capital),
     )
 
 
