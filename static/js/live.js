@@ -8,7 +8,7 @@
   var target = document.getElementById(root.dataset.liveTarget);
   var status = document.getElementById("live-status");
   var words = document.body.dataset;
-  var FALLBACK_MS = 30000;
+  var FALLBACK_MS = window.TRADINGSVC_FALLBACK_MS || 30000;  // tests shorten it
   var socket = null, pending = null, fallback = null, retry = 1000;
   // Counters for tests and bench/live_push.py: events seen, and when each arrived (epoch ms).
   window.tradingsvcLive = { events: 0, refreshes: 0, connected: false, arrivals: [] };
