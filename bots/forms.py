@@ -67,6 +67,39 @@ class BotCreateForm(forms.Form):
         return data
 
 
+# Fractions of equity are typed and shown as percentages (1 for 1 %); multiples as they are.
+PERCENT_LIMITS = frozenset({"risk_per_trade", "daily_loss_limit", "max_drawdown"})
+
+
+def _limit_field(name: str, value: Decimal, bounds: list[str] | None) -> forms.DecimalField:
+    """One risk limit: within the template's bounds, or fixed by it (no bounds)."""
+    scale = Decimal(100) if name in PERCENT_LIMITS else Decimal(1)
+    low, high = (Decimal(bounds[0]) * scale, Decimal(bounds[1]) * scale) if bounds else (None, None)
+    unit = " (%)" if name in PERCENT_LIMITS else ""
+    help_text = (
+        _("Allowed: %(low)s to %(high)s") % {"low": _plain(low), "high": _plain(high)}
+        if low is not None and high is not None
+        else _("Fixed by the template.")
+    )
+    field = forms.DecimalField(
+        label=f"{LIMIT_LABELS[name]}{unit}", initial=_plain_decimal(value * scale), max_digits=12,
+        decimal_places=4, required=True, disabled=bounds is None, min_value=low, max_value=high,
+        help_text=help_text,
+    )  # fmt: skip
+    field.widget.attrs["step"] = "any"
+    return field
+
+
+def _plain_decimal(value: Decimal) -> Decimal:
+    """1.000000 -> 1, 0.500000 -> 0.5: what a person would type."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
+
+
+def _plain(value: Decimal) -> str:
+    return str(localize(_plain_decimal(value)))
+
+
 class BotSettingsForm(forms.Form):
     """Risk limits within the template's bounds and the strategy's parameters, from their schema."""
 
@@ -75,18 +108,7 @@ class BotSettingsForm(forms.Form):
         self.bot = bot
         template = bot.template
         for name in TUNABLE_LIMITS:
-            bounds = template.bounds.get(name)
-            field = forms.DecimalField(
-                label=LIMIT_LABELS[name], initial=getattr(bot, name), max_digits=12, decimal_places=6,
-                required=True, disabled=bounds is None,
-                min_value=Decimal(bounds[0]) if bounds else None,
-                max_value=Decimal(bounds[1]) if bounds else None,
-                help_text=_("Allowed: %(low)s to %(high)s") % {
-                    "low": localize(Decimal(bounds[0])), "high": localize(Decimal(bounds[1]))
-                } if bounds else _("Fixed by the template."),
-            )  # fmt: skip
-            field.widget.attrs["step"] = "any"
-            self.fields[name] = field
+            self.fields[name] = _limit_field(name, getattr(bot, name), template.bounds.get(name))
         for spec in get_strategy(bot.strategy).params:
             initial = bot.strategy_params.get(spec.name, spec.default)
             param: forms.Field
@@ -108,7 +130,12 @@ class BotSettingsForm(forms.Form):
             self.fields[PARAM_PREFIX + spec.name] = param
 
     def limits(self) -> dict[str, Any]:
-        return {n: self.cleaned_data[n] for n in TUNABLE_LIMITS if n in self.cleaned_data}
+        """The limits as the engine holds them: percentages back to fractions."""
+        return {
+            n: self.cleaned_data[n] / 100 if n in PERCENT_LIMITS else self.cleaned_data[n]
+            for n in TUNABLE_LIMITS
+            if n in self.cleaned_data
+        }
 
     def strategy_params(self) -> dict[str, Any]:
         return {

@@ -58,15 +58,16 @@ def test_every_page_renders_with_history(browser, bot):
 
 
 def test_bad_settings_show_errors_and_keep_what_was_typed(browser, bot):
+    before = bot.risk_per_trade
     response = browser.post(
         reverse("bot_settings_save", args=[bot.pk]),
-        {"risk_per_trade": "0.9", "max_position_multiple": "abc", "check": "1"},
+        {"risk_per_trade": "90", "max_position_multiple": "abc", "check": "1"},
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'value="0.9"' in page and 'value="abc"' in page
+    assert 'value="90"' in page and 'value="abc"' in page
     bot.refresh_from_db()
-    assert bot.risk_per_trade != Decimal("0.9")
+    assert bot.risk_per_trade == before  # 90 % refused, nothing saved
 
 
 def _settings_post(bot: Bot, **changes: str) -> dict[str, str]:
@@ -87,27 +88,29 @@ def _age_authentication(client: Client) -> None:
 def test_raising_risk_asks_for_the_password_then_saves_what_was_typed(browser, bot, owner):
     _age_authentication(browser)
     url = reverse("bot_settings_save", args=[bot.pk])
-    higher = str(bot.template.bounds["risk_per_trade"][1])
+    highest = Decimal(bot.template.bounds["risk_per_trade"][1])
+    higher = str(highest * 100)  # typed as a percentage
     response = browser.post(url, _settings_post(bot, risk_per_trade=higher, save="1"))
     assert response.status_code == 302 and "/accounts/reauthenticate/" in response["Location"]
     bot.refresh_from_db()
-    assert str(bot.risk_per_trade.normalize()) != higher  # nothing saved yet
+    assert bot.risk_per_trade != highest  # nothing saved yet
     # The password again: allauth replays the suspended form, which now saves.
     response = browser.post(response["Location"], {"password": TEST_PASSWORD})
     bot.refresh_from_db()
-    assert bot.risk_per_trade == Decimal(higher), response.status_code
+    assert bot.risk_per_trade == highest, response.status_code
 
 
 def test_lowering_risk_saves_without_asking_again(browser, bot):
     _age_authentication(browser)
-    lower = str(bot.template.bounds["risk_per_trade"][0])
+    lowest = Decimal(bot.template.bounds["risk_per_trade"][0])
+    lower = str(lowest * 100)
     response = browser.post(
         reverse("bot_settings_save", args=[bot.pk]),
         _settings_post(bot, risk_per_trade=lower, save="1"),
     )
     assert response.status_code == 302 and "/settings/" in response["Location"]
     bot.refresh_from_db()
-    assert bot.risk_per_trade == Decimal(lower)
+    assert bot.risk_per_trade == lowest
 
 
 def test_forms_keep_input_and_say_what_is_wrong(browser, bot):
