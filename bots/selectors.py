@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -173,10 +173,18 @@ def _with_percentages(figures: BotFigures, account_equity: Decimal) -> BotFigure
 def recent_orders(tenant: Tenant) -> QuerySet[OrderIntent]:
     """Newest first; ``has_fill`` tells a filled order from one the exchange only accepted yet
     (the intent's state follows the order stream and reconciliation, a fill can come first)."""
+    fills = BotFill.objects.filter(intent=OuterRef("pk")).values("intent").order_by()
     return (
         OrderIntent.objects.for_tenant(tenant)
         .select_related("bot")
-        .annotate(has_fill=Exists(BotFill.objects.filter(intent=OuterRef("pk"))))
+        .annotate(
+            has_fill=Exists(BotFill.objects.filter(intent=OuterRef("pk"))),
+            fill_qty=Subquery(fills.annotate(q=Sum("qty")).values("q"), output_field=_money()),
+            fill_avg_price=Subquery(
+                fills.annotate(p=Sum(F("qty") * F("price")) / Sum("qty")).values("p"),
+                output_field=_money(),
+            ),
+        )
         .order_by("-created_at")
     )
 
