@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -137,6 +139,11 @@ def test_history_csv_holds_the_filtered_rows_exactly(browser, bot):
     lines = text.strip().splitlines()
     assert lines[0].startswith("exec_time,bot,symbol,side,qty,price,fee,realised_pnl")
     assert len(lines) == 31 and all("Trend BTC" in line for line in lines[1:])
+    # A name a spreadsheet would run as a formula is defused; numbers stay numbers.
+    Bot.objects.filter(pk=bot.pk).update(name='=HYPERLINK("http://evil.test")')
+    text = b"".join(browser.get(reverse("history_csv")).streaming_content).decode()
+    row = next(csv.reader(io.StringIO(text.splitlines()[1])))
+    assert row[1] == "'" + '=HYPERLINK("http://evil.test")'
 
 
 def test_viewer_sees_settings_read_only(bot, owner):
