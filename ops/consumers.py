@@ -7,6 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.middleware import MEMBERSHIP_SESSION_KEY
 from ops.live import LiveMessage, tenant_group, user_group
 
 UNAUTHENTICATED_CLOSE_CODE = 4401
@@ -24,7 +25,9 @@ class LiveUpdatesConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
             return
         self.group_names = [user_group(user.pk)]
-        tenant_id = await self._tenant_id(user)
+        session = self.scope.get("session")
+        chosen = session.get(MEMBERSHIP_SESSION_KEY) if session is not None else None
+        tenant_id = await self._tenant_id(user, chosen)
         if tenant_id is not None:
             self.group_names.append(tenant_group(tenant_id))
         for group in self.group_names:
@@ -32,11 +35,15 @@ class LiveUpdatesConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.accept()
 
     @database_sync_to_async
-    def _tenant_id(self, user: Any) -> object | None:
+    def _tenant_id(self, user: Any, chosen: str | None) -> object | None:
+        """The tenant the user's pages act for: the one chosen in the session (as the HTTP
+        middleware does), else their first."""
         from accounts.selectors import memberships_for_user
 
-        membership = memberships_for_user(user).first()
-        return membership.tenant_id if membership else None
+        memberships = list(memberships_for_user(user))
+        current = next((m for m in memberships if str(m.tenant_id) == chosen), None)
+        current = current or (memberships[0] if memberships else None)
+        return current.tenant_id if current else None
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "group_names", []):
