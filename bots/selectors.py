@@ -174,7 +174,7 @@ def recent_orders(tenant: Tenant) -> QuerySet[OrderIntent]:
     """Newest first; ``has_fill`` tells a filled order from one the exchange only accepted yet
     (the intent's state follows the order stream and reconciliation, a fill can come first)."""
     fills = BotFill.objects.filter(intent=OuterRef("pk")).values("intent").order_by()
-    return (
+    orders: QuerySet[OrderIntent] = (
         OrderIntent.objects.for_tenant(tenant)
         .select_related("bot")
         .annotate(
@@ -187,6 +187,7 @@ def recent_orders(tenant: Tenant) -> QuerySet[OrderIntent]:
         )
         .order_by("-created_at")
     )
+    return orders
 
 
 def recent_fills(tenant: Tenant) -> QuerySet[BotFill]:
