@@ -512,13 +512,26 @@ class ExchangeGateway:
 
     # --- positions ------------------------------------------------------------------------------
     def positions(self, symbol: str | None = None) -> list[Position]:
-        params: dict[str, Any] = {"category": CATEGORY, "limit": 200}
-        if symbol:
-            params["symbol"] = symbol
-        else:
-            params["settleCoin"] = "USDT"
-        result = self._call("/v5/position/list", params)
-        return [parsing.position(r) for r in result.get("list") or []]
+        """One symbol's position (listed even when flat), or every open one (all pages).
+
+        By ``settleCoin`` Bybit lists only positions with a size: a symbol missing from that list
+        is flat, which is only true if no page was left unread.
+        """
+        out: list[Position] = []
+        cursor = ""
+        while True:
+            params: dict[str, Any] = {
+                "category": CATEGORY,
+                "limit": 200,
+                "symbol": symbol or None,
+                "settleCoin": None if symbol else "USDT",
+                "cursor": cursor or None,
+            }
+            page = self._paged("/v5/position/list", params, parsing.position)
+            out += page.items
+            cursor = page.next_cursor
+            if not cursor or not page.items:
+                return out
 
     def closed_pnl(
         self,

@@ -7,7 +7,8 @@ Run on a schedule and at worker start. For each connection with bots:
 2. Executions since the last stored one are fetched (REST catch-up) and handed to the engine, so a
    fill missed by the stream is applied, once.
 3. Positions: the exchange is authoritative. A bot's local position that differs is corrected and
-   alerted; a position on a symbol no bot of this connection trades is an "unintended position".
+   alerted, but only when both sides cover the same executions (see ``_check_positions``); a
+   position on a symbol no bot of this connection trades is an "unintended position".
 4. Open orders the service did not place (no ``ts``/``ks`` prefix) raise an alert.
 5. Deposits and withdrawals from the transaction log are recorded as capital flows.
 """
@@ -15,14 +16,14 @@ Run on a schedule and at worker start. For each connection with bots:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bots.models import Bot, BotPosition, CapitalFlow, OrderIntent
+from bots.models import Bot, BotFill, BotPosition, CapitalFlow, OrderIntent
 from bots.services.alerts import alert_raise
 from bots.services.fills import OUR_PREFIXES
 from bots.services.orders import intent_resolve
@@ -44,6 +45,7 @@ class ReconcileReport:
     resolved_intents: int = 0
     executions_fetched: int = 0
     positions_corrected: int = 0
+    positions_deferred: int = 0
     capital_flows: int = 0
     alerts: list[str] = field(default_factory=list)
 
@@ -53,8 +55,8 @@ def reconcile_connection(*, connection: ExchangeConnection) -> ReconcileReport:
     gateway = ExchangeGateway.for_connection(connection)
     bots = list(Bot.objects.filter(connection=connection).exclude(state=Bot.State.DRAFT))
     _resolve_unknown(connection, gateway, report)
-    _catch_up_executions(connection, gateway, report)
-    _check_positions(connection, gateway, bots, report)
+    caught_up = _catch_up_executions(connection, gateway, report)
+    _check_positions(connection, gateway, bots, report, caught_up=caught_up)
     _check_open_orders(connection, gateway, report)
     _record_capital_flows(connection, gateway, report)
     log.info(
@@ -84,15 +86,21 @@ def _resolve_unknown(
             )  # fmt: skip
 
 
+def _catch_up_since(connection: ExchangeConnection) -> datetime:
+    """Where the REST catch-up starts: a minute before the newest stored fill (exchange time)."""
+    last = Execution.objects.filter(connection=connection).order_by("-exec_time").first()
+    return last.exec_time - timedelta(minutes=1) if last else timezone.now() - CATCH_UP_DEFAULT
+
+
 def _catch_up_executions(
     connection: ExchangeConnection, gateway: ExchangeGateway, report: ReconcileReport
-) -> None:
-    last = Execution.objects.filter(connection=connection).order_by("-exec_time").first()
-    since = last.exec_time - timedelta(minutes=1) if last else timezone.now() - CATCH_UP_DEFAULT
-    executions = gateway.executions_since(since)
+) -> set[str]:
+    """Store and hand over the fills since the last stored one; returns the exec ids it read."""
+    executions = gateway.executions_since(_catch_up_since(connection))
     execution_store(connection_id=connection.pk, executions=executions, source="rest")
     report.executions_fetched = len(executions)
     executions_hand_over(connection_ids=[connection.pk])
+    return {e.exec_id for e in executions}
 
 
 def _check_positions(
@@ -100,32 +108,94 @@ def _check_positions(
     gateway: ExchangeGateway,
     bots: list[Bot],
     report: ReconcileReport,
+    *,
+    caught_up: set[str],
 ) -> None:
+    """Correct each bot's position to the exchange's, when the two cover the same executions.
+
+    A bot's position is the sum of the fills applied to it; the exchange's is the sum of every
+    execution up to the moment it is read. Ticks, TP/SL and the stream go on meanwhile, so the two
+    also differ by mere timing: a fill that lands after the catch-up is in the exchange's figure
+    and not yet in ours, and copying that figure and then applying the fill when it arrives (stream
+    or next catch-up) counts it twice; nothing notices once the position is flat, as the exchange
+    no longer lists it. So the exchange's executions are read again after its positions, and a
+    symbol is left for the next run when any execution around that read is not settled here:
+    - one that landed after the catch-up read (it may or may not be in the exchange's figure);
+    - one not yet handed to the engine (stored but not handled, or not stored);
+    - a fill applied here for an execution newer than the second read.
+    Otherwise the two are comparable and a difference is real drift: it is corrected under the
+    position's row lock, so a fill arriving meanwhile waits and then lands on the corrected figure.
+    No network call is made while that lock is held.
+
+    By ``settleCoin`` Bybit lists only positions with a size: a bot's symbol missing there is flat.
+    """
     by_symbol = {b.symbol: b for b in bots}
-    for position in gateway.positions():
-        signed = position.size if position.side == "Buy" else -position.size
-        bot = by_symbol.get(position.symbol)
-        if bot is None:
-            if signed != 0:
-                _alert(
-                    connection, report, "position.unintended",
-                    f"There is a {position.symbol} position of {signed} on the account that no bot holds.",
-                    f"unintended:{connection.pk}:{position.symbol}",
-                )  # fmt: skip
-            continue
-        local, _ = BotPosition.objects.get_or_create(
-            bot=bot, symbol=position.symbol, defaults={"tenant_id": bot.tenant_id}
+    held = {p.symbol: p for p in gateway.positions() if p.size}
+    since = _catch_up_since(connection)
+    recent = gateway.executions_since(since)  # after the positions: every fill they include
+    recent_ids = {e.exec_id for e in recent}
+    # Rows for every bot, so the lock below covers them all (a missing one could be created by a
+    # fill in between, unseen).
+    BotPosition.objects.bulk_create(
+        [BotPosition(tenant_id=b.tenant_id, bot=b, symbol=b.symbol) for b in by_symbol.values()],
+        ignore_conflicts=True,
+    )
+    corrected: list[tuple[Bot, Decimal, Decimal]] = []
+    with transaction.atomic():
+        local = {
+            (p.bot_id, p.symbol): p
+            for p in BotPosition.objects.select_for_update()
+            .filter(bot__in=list(by_symbol.values()))
+            .order_by("pk")
+        }
+        handled = set(
+            Execution.objects.filter(
+                connection=connection, exec_id__in=recent_ids, handled_at__isnull=False
+            ).values_list("exec_id", flat=True)
         )
-        if local.qty != signed or (signed != 0 and local.avg_price != position.avg_price):
-            before = (local.qty, local.avg_price)
-            BotPosition.objects.filter(pk=local.pk).update(
-                qty=signed, avg_price=position.avg_price if signed else Decimal(0)
+        settled = caught_up & handled
+        unsettled = {e.symbol for e in recent if e.exec_id not in settled}
+        unsettled.update(
+            Execution.objects.filter(connection=connection, handled_at=None).values_list(
+                "symbol", flat=True
             )
-            report.positions_corrected += 1
+        )
+        unsettled.update(
+            BotFill.objects.filter(connection=connection, exec_time__gte=since)
+            .exclude(exec_id__in=recent_ids)
+            .values_list("symbol", flat=True)
+        )
+        for symbol, bot in by_symbol.items():
+            if symbol in unsettled:
+                report.positions_deferred += 1
+                log.info(
+                    "reconcile.position_deferred", connection_id=connection.pk, bot_id=bot.pk,
+                    symbol=symbol,
+                )  # fmt: skip
+                continue
+            position = held.get(symbol)
+            signed, avg = Decimal(0), Decimal(0)
+            if position is not None:
+                signed = position.size if position.side == "Buy" else -position.size
+                avg = position.avg_price
+            mine = local[(bot.pk, symbol)]
+            if mine.qty != signed or (signed != 0 and mine.avg_price != avg):
+                BotPosition.objects.filter(pk=mine.pk).update(qty=signed, avg_price=avg)
+                corrected.append((bot, mine.qty, signed))
+    for bot, before, signed in corrected:
+        report.positions_corrected += 1
+        _alert(
+            connection, report, "position.corrected",
+            f"{bot.name}: the exchange holds {signed} {bot.symbol} where we had {before}; corrected.",
+            f"corrected:{bot.pk}", bot_id=bot.pk,
+        )  # fmt: skip
+    for symbol, position in held.items():
+        if symbol not in by_symbol:
+            signed = position.size if position.side == "Buy" else -position.size
             _alert(
-                connection, report, "position.corrected",
-                f"{bot.name}: the exchange holds {signed} {position.symbol} where we had {before[0]}; corrected.",
-                f"corrected:{bot.pk}", bot_id=bot.pk,
+                connection, report, "position.unintended",
+                f"There is a {symbol} position of {signed} on the account that no bot holds.",
+                f"unintended:{connection.pk}:{symbol}",
             )  # fmt: skip
 
 
