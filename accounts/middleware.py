@@ -49,12 +49,9 @@ class CurrentMembershipMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.membership = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
-            from accounts.selectors import memberships_for_user
+            from accounts.selectors import membership_in_use
 
-            memberships = list(memberships_for_user(request.user))
-            chosen = request.session.get(MEMBERSHIP_SESSION_KEY)
-            current = next((m for m in memberships if str(m.tenant_id) == chosen), None)
-            current = current or (memberships[0] if memberships else None)
+            current = membership_in_use(request.user, request.session.get(MEMBERSHIP_SESSION_KEY))
             request.membership = current  # type: ignore[attr-defined]
             if current is not None:
                 import structlog

@@ -20,6 +20,14 @@ def memberships_for_user(user: User) -> models.QuerySet[Membership]:
     )
 
 
+def membership_in_use(user: User, chosen_tenant_id: str | None) -> Membership | None:
+    """The membership a user acts through: the tenant chosen in the session, else their first.
+    Pages (``CurrentMembershipMiddleware``) and the live socket pick it the same way."""
+    memberships = list(memberships_for_user(user))
+    current = next((m for m in memberships if str(m.tenant_id) == chosen_tenant_id), None)
+    return current or (memberships[0] if memberships else None)
+
+
 def request_membership(request: HttpRequest) -> Membership:
     """The membership the request acts through (set by ``CurrentMembershipMiddleware``); else 404."""
     membership: Membership | None = getattr(request, "membership", None)

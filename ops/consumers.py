@@ -38,11 +38,9 @@ class LiveUpdatesConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     def _tenant_id(self, user: Any, chosen: str | None) -> object | None:
         """The tenant the user's pages act for: the one chosen in the session (as the HTTP
         middleware does), else their first."""
-        from accounts.selectors import memberships_for_user
+        from accounts.selectors import membership_in_use
 
-        memberships = list(memberships_for_user(user))
-        current = next((m for m in memberships if str(m.tenant_id) == chosen), None)
-        current = current or (memberships[0] if memberships else None)
+        current = membership_in_use(user, chosen)
         return current.tenant_id if current else None
 
     async def disconnect(self, code: int) -> None:

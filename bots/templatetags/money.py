@@ -8,7 +8,6 @@ from django import template
 from django.utils import formats
 
 register = template.Library()
-CENT = Decimal("0.01")
 MINUS = "\u2212"  # a true minus sign: as wide as "+", so columns of figures line up
 
 
@@ -16,47 +15,40 @@ def _number(value: Decimal, places: int) -> str:
     return formats.number_format(value, places, use_l10n=True, force_grouping=True)
 
 
+def _fixed(value: Decimal, places: int = 2, *, signed: bool = False) -> str:
+    """Rounded half-up to ``places``, grouped, with a true minus (and "+" when ``signed``)."""
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    sign = MINUS if rounded < 0 else ("+" if signed and rounded > 0 else "")
+    return sign + _number(abs(rounded), places)
+
+
 @register.filter
 def money(value: Decimal | None) -> str:
     """12345.678 -> "12,345.68" (en) or "12.345,68" (pt-BR); None -> "—"."""
-    if value is None:
-        return "—"
-    return _number(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), 2)
+    return "—" if value is None else _fixed(value)
 
 
 @register.filter
 def signed_money(value: Decimal | None) -> str:
     """Like ``money`` with an explicit sign, so a gain and a loss never look alike."""
-    if value is None:
-        return "—"
-    rounded = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "+" if rounded > 0 else (MINUS if rounded < 0 else "")
-    return sign + _number(abs(rounded), 2)
+    return "—" if value is None else _fixed(value, signed=True)
 
 
 @register.filter
 def percent(value: Decimal | None, places: int = 2) -> str:
     """A percentage already in percent units (1.5 -> "+1.50 %")."""
-    if value is None:
-        return "—"
-    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "+" if rounded > 0 else (MINUS if rounded < 0 else "")
-    return f"{sign}{_number(abs(rounded), places)} %"
+    return "—" if value is None else _fixed(value, places, signed=True) + " %"
 
 
 @register.filter
 def fraction_percent(value: Decimal | None) -> str:
     """A fraction as a percentage (0.015 -> "1.50 %"), unsigned."""
-    if value is None:
-        return "—"
-    return _number((Decimal(value) * 100).quantize(CENT, rounding=ROUND_HALF_UP), 2) + " %"
+    return "—" if value is None else _fixed(Decimal(value) * 100) + " %"
 
 
 @register.filter
 def ratio(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return _number(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), 2)
+    return "—" if value is None else _fixed(value)
 
 
 @register.filter
