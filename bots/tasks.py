@@ -34,17 +34,18 @@ def tick(bot_id: int, candle_start: str) -> str:
 
 @shared_task(name="bots.reconcile_all")
 def reconcile_all() -> int:
-    """Beat (every minute) and worker start: one reconciliation task per connection with bots."""
-    from bots.models import Bot
+    """Beat (every minute) and worker start: one reconciliation per exchange account with bots,
+    through the key that speaks for it."""
+    from bots.selectors import accounts_in_use
+    from exchange.services.accounts import account_speaking_connection
 
-    ids = set(
-        Bot.objects.exclude(connection=None)
-        .exclude(state__in=[Bot.State.DRAFT, Bot.State.STOPPED])
-        .values_list("connection_id", flat=True)
-    )
-    for connection_id in ids:
-        reconcile.delay(connection_id=connection_id)
-    return len(ids)
+    queued = 0
+    for account_id in accounts_in_use():
+        connection = account_speaking_connection(account_id)
+        if connection is not None:
+            reconcile.delay(connection_id=connection.pk)
+            queued += 1
+    return queued
 
 
 @shared_task(name="bots.reconcile")
@@ -60,18 +61,16 @@ def reconcile(connection_id: int) -> dict[str, object]:
 def snapshot_equity() -> int:
     """Beat, every few minutes: equity per tenant (wallet) and per bot."""
     from bots.models import Bot
+    from bots.selectors import accounts_in_use
     from bots.services.snapshots import snapshot_bot, snapshot_connection
-    from exchange.models import ExchangeConnection
+    from exchange.services.accounts import account_speaking_connection
 
     done = 0
-    connection_ids = set(
-        Bot.objects.exclude(connection=None)
-        .exclude(state=Bot.State.DRAFT)
-        .values_list("connection_id", flat=True)
-    )
-    for connection in ExchangeConnection.objects.filter(pk__in=connection_ids):
-        snapshot_connection(connection=connection)
-        done += 1
+    for account_id in accounts_in_use(include_stopped=True):
+        connection = account_speaking_connection(account_id)
+        if connection is not None:
+            snapshot_connection(connection=connection)
+            done += 1
     for bot in Bot.objects.filter(connection=None).exclude(state=Bot.State.DRAFT):
         snapshot_bot(bot=bot)
         done += 1

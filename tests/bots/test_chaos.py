@@ -38,7 +38,7 @@ from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.models import ExchangeConnection, Execution
 from exchange.services.candles import candles_sync
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connection_with_account
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 RUNS = 200
@@ -68,7 +68,7 @@ def sim(simulator_session, settings):
 def _new_live_bot(sim, template: RiskTemplate) -> tuple[Bot, ExchangeConnection, int]:
     owner = client_with_2fa()
     uid, key, secret = sim.create_account(usdt="10000")
-    connection = ExchangeConnection.objects.create(
+    connection = connection_with_account(
         tenant=owner.tenant, environment="simulator", status="active", exchange_uid=str(uid)
     )
     from exchange.credentials import credentials_seal
