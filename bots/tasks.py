@@ -99,3 +99,20 @@ def watch() -> dict[str, int]:
         "losses": watch_losses(),
         "connectivity": watch_connectivity(),
     }
+
+
+@shared_task(name="bots.books_check")
+def books_check() -> dict[str, int]:
+    """Beat, daily: every account recounted from the exchange; a divergence alerts the operator."""
+    from bots.selectors import accounts_in_use
+    from bots.services.books import books_check as check_account
+    from exchange.services.accounts import account_speaking_connection
+
+    checked = divergent = 0
+    for account_id in accounts_in_use(include_stopped=True):
+        connection = account_speaking_connection(account_id)
+        if connection is None:
+            continue
+        checked += 1
+        divergent += check_account(connection=connection).divergent
+    return {"checked": checked, "divergent": divergent}

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
@@ -38,6 +39,8 @@ SYNC_OVERLAP = timedelta(minutes=5)
 # How far behind the exchange's clock a new entry may be booked; re-read at every sync. (The
 # simulator's stepped market clock trails its server clock by up to an hour.)
 RECORD_LAG = timedelta(hours=2)
+# How far back the books check recounts by default.
+CHECK_WINDOW = timedelta(days=7)
 
 
 def capital_flows_record(*, connection: ExchangeConnection, gateway: ExchangeGateway) -> int:
@@ -132,3 +135,141 @@ def bot_peak_reset(
         action="bot.peak_reset", actor=by, tenant=bot.tenant, target=bot, request=request,
         before={"peak_equity": str(before)}, after={"peak_equity": str(equity)},
     )  # fmt: skip
+
+
+@dataclass
+class BooksCheck:
+    """What the exchange holds against what we counted, for one account over a window.
+
+    Each list names what differs; ``figures`` carries the sums compared, for the alert.
+    """
+
+    account_id: int
+    executions_missing: list[str] = field(default_factory=list)
+    executions_unknown: list[str] = field(default_factory=list)
+    fills_unapplied: list[str] = field(default_factory=list)
+    flows_missing: list[str] = field(default_factory=list)
+    flows_unknown: list[str] = field(default_factory=list)
+    positions: dict[str, tuple[str, str]] = field(default_factory=dict)  # symbol: (ours, theirs)
+    figures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def divergent(self) -> bool:
+        return bool(
+            self.executions_missing or self.executions_unknown or self.fills_unapplied
+            or self.flows_missing or self.flows_unknown or self.positions
+        )  # fmt: skip
+
+
+def books_check(
+    *, connection: ExchangeConnection, since: datetime | None = None, alert: bool = True
+) -> BooksCheck:
+    """Recount an account from the exchange and compare it with our books.
+
+    Executions and flows since ``since`` (default: a week) must be ours exactly, each once; every
+    execution of our own orders must have been applied to a bot; each symbol's position summed
+    over the account's bots must be the exchange's. A divergence raises one alert to the operator
+    with the figures. Positions are compared only when no fill is in flight (stored but not yet
+    handed over), as reconciliation does.
+    """
+    from bots.models import BotFill, BotPosition, OrderIntent
+    from exchange.models import Execution
+
+    if connection.account_id is None:
+        raise ValueError(f"connection {connection.pk} is not tied to an exchange account")
+    account_id = connection.account_id
+    gateway = ExchangeGateway.for_connection(connection)
+    since = since or timezone.now() - CHECK_WINDOW
+    check = BooksCheck(account_id=account_id)
+
+    held = {p.symbol: p for p in gateway.positions() if p.size}
+    theirs = {e.exec_id: e for e in gateway.executions_since(since)}
+    ours = dict(
+        Execution.objects.filter(account_id=account_id, exec_time__gte=since).values_list(
+            "exec_id", "handled_at"
+        )
+    )
+    check.executions_missing = sorted(set(theirs) - set(ours))
+    check.executions_unknown = sorted(set(ours) - set(theirs))
+    applied = set(
+        BotFill.objects.filter(account_id=account_id, exec_id__in=list(theirs)).values_list(
+            "exec_id", flat=True
+        )
+    )
+    our_links = set(
+        OrderIntent.objects.filter(
+            bot__connection__account_id=account_id,
+            order_link_id__in=[e.order_link_id for e in theirs.values() if e.order_link_id],
+        ).values_list("order_link_id", flat=True)
+    )
+    check.fills_unapplied = sorted(
+        exec_id
+        for exec_id, e in theirs.items()
+        if e.order_link_id in our_links and exec_id not in applied
+        and ours.get(exec_id) is not None  # handed over, yet not applied
+    )  # fmt: skip
+
+    entries, _ = gateway.transaction_log_since(since, types=frozenset(FLOW_TYPES))
+    their_flows = {e.id for e in entries}
+    our_flows = set(
+        CapitalFlow.objects.filter(account_id=account_id, at__gte=since).values_list(
+            "exchange_id", flat=True
+        )
+    )
+    check.flows_missing = sorted(their_flows - our_flows)
+    check.flows_unknown = sorted(our_flows - their_flows)
+
+    in_flight = Execution.objects.filter(account_id=account_id, handled_at=None).exists()
+    if not in_flight:
+        local: dict[str, Decimal] = {}
+        for symbol, qty in BotPosition.objects.filter(
+            bot__connection__account_id=account_id
+        ).values_list("symbol", "qty"):
+            local[symbol] = local.get(symbol, Decimal(0)) + qty
+        for symbol in set(local) | set(held):
+            position = held.get(symbol)
+            signed = Decimal(0)
+            if position is not None:
+                signed = position.size if position.side == "Buy" else -position.size
+            if local.get(symbol, Decimal(0)) != signed:
+                check.positions[symbol] = (str(local.get(symbol, Decimal(0))), str(signed))
+    check.figures = {
+        "executions_exchange": str(len(theirs)),
+        "executions_ours": str(len(ours)),
+        "flows_exchange": str(len(their_flows)),
+        "flows_ours": str(len(our_flows)),
+        "wallet_equity": str(gateway.wallet_balance().total_equity),
+    }
+    log.info(
+        "books.checked", tenant_id=str(connection.tenant_id), account_id=account_id,
+        divergent=check.divergent, **check.figures,
+    )  # fmt: skip
+    if check.divergent and alert:
+        _books_divergence_alert(connection, check)
+    return check
+
+
+def _books_divergence_alert(connection: ExchangeConnection, check: BooksCheck) -> None:
+    from bots.models import Alert
+    from bots.services.alerts import alert_raise
+
+    parts = [
+        f"{label}: {len(items)} ({', '.join(items[:5])})"
+        for label, items in (
+            ("executions on the exchange, not here", check.executions_missing),
+            ("executions here, not on the exchange", check.executions_unknown),
+            ("fills of our orders not applied", check.fills_unapplied),
+            ("flows on the exchange, not here", check.flows_missing),
+            ("flows here, not on the exchange", check.flows_unknown),
+        )
+        if items
+    ]
+    parts += [f"{s} position: ours {o}, exchange {t}" for s, (o, t) in check.positions.items()]
+    alert_raise(
+        tenant_id=None,
+        kind="books.divergence",
+        severity=Alert.Severity.CRITICAL,
+        message=f"Books of account {check.account_id} (tenant {connection.tenant_id}) differ from "
+        f"the exchange. " + "; ".join(parts),
+        dedupe_key=f"books_divergence:{check.account_id}",
+    )

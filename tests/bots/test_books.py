@@ -18,7 +18,7 @@ from accounts.services.exchange_keys import exchange_key_connect, exchange_key_r
 from bots.books import accounts_equity_sum, breaker_state, dry_run_books, performance
 from bots.models import Alert, Bot, BotFill, BotPosition, CapitalFlow, EquitySnapshot, OrderIntent
 from bots.selectors import dashboard_summary
-from bots.services.books import peak_after_flow
+from bots.services.books import books_check, peak_after_flow
 from bots.services.orders import intent_send, intent_write, order_link_id
 from bots.services.reconcile import reconcile_connection
 from bots.services.snapshots import snapshot_bot, snapshot_connection
@@ -190,6 +190,7 @@ def test_rotating_a_key_under_a_live_stream_counts_every_fill_and_deposit_once(s
     made = performance(equity_start=start_equity, equity_end=end_equity, net_flows=Decimal(500))
     assert made.quantize(CENT) == position.realised_pnl.quantize(CENT)
     assert position.fees == sum((e.exec_fee for e in on_exchange), Decimal(0))
+    assert not books_check(connection=key_2).divergent
 
 
 def test_a_tenant_with_two_accounts_sees_their_sum_and_each_breaker_reads_its_own(sim):  # noqa: F811
@@ -321,3 +322,31 @@ def test_a_peak_moves_with_flows_so_a_flow_is_never_a_drawdown(peak, flow, equit
     """Worked by hand: the drawdown fraction is the same just before and just after a withdrawal."""
     before = Decimal(equity_before) if equity_before is not None else None
     assert peak_after_flow(Decimal(peak), Decimal(flow), before) == Decimal(expected)
+
+
+def test_the_books_check_passes_true_books_and_reports_drift_to_the_operator(sim):  # noqa: F811
+    """Recounted from the exchange, books kept by the engine match; a lost flow and a drifted
+    position are both found, with the figures, in one operator alert."""
+    owner = client_with_2fa()
+    _uid, key = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=key)
+    intent_send(
+        intent=_intent(bot, "ts" + "4" * 32, "Buy", "0.01"),
+        gateway=ExchangeGateway.for_connection(key),
+    )
+    sim.advance(minutes=1)
+    reconcile_connection(connection=key)
+
+    assert not books_check(connection=key).divergent
+    assert not Alert.objects.filter(kind="books.divergence").exists()
+
+    CapitalFlow.objects.filter(account=key.account).delete()
+    BotPosition.objects.filter(bot=bot).update(qty=Decimal("0.5"))
+    check = books_check(connection=key)
+
+    assert check.divergent and check.flows_missing and check.positions == {
+        "BTCUSDT": ("0.5000000000", "0.01")
+    }
+    alert = Alert.objects.get(kind="books.divergence")
+    assert alert.tenant_id is None and alert.severity == "critical"
+    assert "BTCUSDT position: ours 0.5000000000, exchange 0.01" in alert.message
