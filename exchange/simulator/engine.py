@@ -15,8 +15,8 @@ from exchange.simulator.errors import BybitError
 from exchange.simulator.instruments import INSTRUMENTS, TAKER_FEE, Instrument
 from exchange.simulator.ledger import Ledger
 from exchange.simulator.market_data import Segment
-from exchange.simulator.models import ZERO, Order, Position
 from exchange.simulator.params import dec, flag, integer, text
+from exchange.simulator.records import ZERO, Order, Position
 from exchange.simulator.state import LINK_ID, MAX_ACTIVE_ORDERS, new_id
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from exchange.simulator import orderbook
 from exchange.simulator.instruments import INSTRUMENTS, MAKER_FEE, TAKER_FEE, Instrument
-from exchange.simulator.models import (
+from exchange.simulator.records import (
     ZERO,
     ClosedPnl,
     Execution,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from exchange.simulator import views
+from exchange.simulator import bybit_json
 from exchange.simulator.engine import Engine
 from exchange.simulator.errors import PARAM_ERROR, BybitError
 from exchange.simulator.instruments import INSTRUMENTS, MAKER_FEE, TAKER_FEE
-from exchange.simulator.models import ApiKey
 from exchange.simulator.pagination import page
 from exchange.simulator.params import limit, text
+from exchange.simulator.records import ApiKey
 from exchange.simulator.rest_common import (
     Params,
     linear_only,
@@ -24,7 +24,7 @@ def query_api(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     if key is None:
         raise RuntimeError("private handler without a key")
     wallet = ["AccountTransfer", "SubMemberTransfer"] + (["Withdraw"] if key.withdraw else [])
-    created = views_iso(key.created_ms)
+    created = iso_time(key.created_ms)
     return {
         "id": str(key.key_id),
         "note": key.note,
@@ -73,7 +73,7 @@ def query_api(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     }
 
 
-def views_iso(ms: int) -> str:
+def iso_time(ms: int) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -95,7 +95,7 @@ def account_info(eng: Engine, p: Params, key: ApiKey | None) -> Any:
 
 def wallet_item(eng: Engine, uid: int) -> dict[str, Any]:
     upl, pos_im, order_im, pos_mm = eng.margin(uid)
-    return views.wallet_json(
+    return bybit_json.wallet_json(
         eng.accounts[uid], upl, pos_im, order_im, pos_mm, eng.cum_realised(uid)
     )
 
@@ -143,7 +143,7 @@ def transaction_log(eng: Engine, p: Params, key: ApiKey | None) -> Any:
         and (not text(p, "category") or t.symbol)
     ]
     chunk, cursor = page(rows, lambda t: t.record_id, limit(p, 20, 50), text(p, "cursor"))
-    return {"nextPageCursor": cursor, "list": [views.transaction_json(t) for t in chunk]}
+    return {"nextPageCursor": cursor, "list": [bybit_json.transaction_json(t) for t in chunk]}
 
 
 def set_margin_mode(eng: Engine, p: Params, key: ApiKey | None) -> Any:

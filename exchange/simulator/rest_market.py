@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from exchange.simulator import orderbook, views
+from exchange.simulator import bybit_json, orderbook
 from exchange.simulator.engine import Engine
 from exchange.simulator.errors import PARAM_ERROR, BybitError
 from exchange.simulator.instruments import INSTRUMENTS
 from exchange.simulator.market_data import INTERVALS
-from exchange.simulator.models import ZERO, ApiKey
 from exchange.simulator.params import integer, limit, text
+from exchange.simulator.records import ZERO, ApiKey
 from exchange.simulator.rest_common import (
     Params,
     linear_only,
@@ -35,11 +35,17 @@ def kline_rows(eng: Engine, p: Params, mark: bool) -> Any:
     candles = eng.market.klines(symbol, interval, start, end, n, eng.clock.now())
     rows = []
     for c in candles:
-        row = [str(c.start), views.s(c.open), views.s(c.high), views.s(c.low), views.s(c.close)]
+        row = [
+            str(c.start),
+            bybit_json.s(c.open),
+            bybit_json.s(c.high),
+            bybit_json.s(c.low),
+            bybit_json.s(c.close),
+        ]
         if not mark:
             # The source files have no turnover, so it is volume x the candle's mean price.
             turnover = c.volume * (c.open + c.high + c.low + c.close) / 4
-            row += [views.s(c.volume), views.s(turnover.quantize(Decimal("0.0001")))]
+            row += [bybit_json.s(c.volume), bybit_json.s(turnover.quantize(Decimal("0.0001")))]
         rows.append(row)
     return {"symbol": symbol, "category": "linear", "list": rows}
 
@@ -64,28 +70,28 @@ def ticker_data(eng: Engine, symbol: str) -> dict[str, Any]:
     next_funding = now - now % (8 * 3_600_000) + 8 * 3_600_000
     return {
         "symbol": symbol,
-        "lastPrice": views.s(last),
-        "indexPrice": views.s(last),
-        "markPrice": views.s(last),
-        "prevPrice24h": views.s(st["prev24h"]),
-        "price24hPcnt": views.s(change.quantize(Decimal("0.000001"))),
-        "highPrice24h": views.s(st["high"]),
-        "lowPrice24h": views.s(st["low"]),
-        "prevPrice1h": views.s(st["prev1h"]),
+        "lastPrice": bybit_json.s(last),
+        "indexPrice": bybit_json.s(last),
+        "markPrice": bybit_json.s(last),
+        "prevPrice24h": bybit_json.s(st["prev24h"]),
+        "price24hPcnt": bybit_json.s(change.quantize(Decimal("0.000001"))),
+        "highPrice24h": bybit_json.s(st["high"]),
+        "lowPrice24h": bybit_json.s(st["low"]),
+        "prevPrice1h": bybit_json.s(st["prev1h"]),
         "openInterest": "0",
         "openInterestValue": "0",
-        "turnover24h": views.s((st["volume"] * mid).quantize(Decimal("0.0001"))),
-        "volume24h": views.s(st["volume"]),
+        "turnover24h": bybit_json.s((st["volume"] * mid).quantize(Decimal("0.0001"))),
+        "volume24h": bybit_json.s(st["volume"]),
         "fundingRate": "0",
         "nextFundingTime": str(next_funding),
         "predictedDeliveryPrice": "",
         "basisRate": "",
         "deliveryFeeRate": "",
         "deliveryTime": "0",
-        "ask1Size": views.s(asks[0][1]),
-        "bid1Price": views.s(bids[0][0]),
-        "ask1Price": views.s(asks[0][0]),
-        "bid1Size": views.s(bids[0][1]),
+        "ask1Size": bybit_json.s(asks[0][1]),
+        "bid1Price": bybit_json.s(bids[0][0]),
+        "ask1Price": bybit_json.s(asks[0][0]),
+        "bid1Size": bybit_json.s(bids[0][1]),
         "basis": "",
         "preOpenPrice": "",
         "preQty": "",
@@ -116,8 +122,8 @@ def book_data(eng: Engine, symbol: str, depth: int) -> dict[str, Any]:
     bids, asks = orderbook.levels(inst, eng.last[symbol], now, depth=depth)
     return {
         "s": symbol,
-        "b": [[views.s(px), views.s(q)] for px, q in bids],
-        "a": [[views.s(px), views.s(q)] for px, q in asks],
+        "b": [[bybit_json.s(px), bybit_json.s(q)] for px, q in bids],
+        "a": [[bybit_json.s(px), bybit_json.s(q)] for px, q in asks],
         "ts": now,
         "u": now // 100,
         "seq": now // 10,
@@ -142,8 +148,8 @@ def recent_trade(eng: Engine, p: Params, key: ApiKey | None) -> Any:
             {
                 "execId": tid,
                 "symbol": sym,
-                "price": views.s(px),
-                "size": views.s(q),
+                "price": bybit_json.s(px),
+                "size": bybit_json.s(q),
                 "side": side,
                 "time": str(ts),
                 "isBlockTrade": False,

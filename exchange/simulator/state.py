@@ -15,7 +15,7 @@ from exchange.simulator.clock import SimClock
 from exchange.simulator.instruments import INSTRUMENTS
 from exchange.simulator.market_data import MarketData
 from exchange.simulator.matching import SymbolBook
-from exchange.simulator.models import (
+from exchange.simulator.records import (
     ZERO,
     Account,
     ApiKey,

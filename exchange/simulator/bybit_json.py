@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchange.simulator.instruments import INSTRUMENTS
-from exchange.simulator.models import (
+from exchange.simulator.records import (
     ZERO,
     Account,
     ClosedPnl,
