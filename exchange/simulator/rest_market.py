@@ -6,9 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from exchange.simulator import bybit_json, orderbook
+from exchange.simulator.bybit_json import s
 from exchange.simulator.engine import Engine
 from exchange.simulator.errors import PARAM_ERROR, BybitError
-from exchange.simulator.instruments import INSTRUMENTS
+from exchange.simulator.funding import FUNDING_INTERVAL_MS, funding_rate, next_funding_time
+from exchange.simulator.instruments import INSTRUMENTS, LISTED
 from exchange.simulator.market_data import INTERVALS
 from exchange.simulator.params import integer, limit, text
 from exchange.simulator.records import ZERO, ApiKey
@@ -67,7 +69,7 @@ def ticker_data(eng: Engine, symbol: str) -> dict[str, Any]:
     bids, asks = orderbook.levels(inst, last, now, depth=1)
     change = (last - st["prev24h"]) / st["prev24h"] if st["prev24h"] else ZERO
     mid = (st["high"] + st["low"]) / 2
-    next_funding = now - now % (8 * 3_600_000) + 8 * 3_600_000
+    next_funding = next_funding_time(now)
     return {
         "symbol": symbol,
         "lastPrice": bybit_json.s(last),
@@ -82,7 +84,7 @@ def ticker_data(eng: Engine, symbol: str) -> dict[str, Any]:
         "openInterestValue": "0",
         "turnover24h": bybit_json.s((st["volume"] * mid).quantize(Decimal("0.0001"))),
         "volume24h": bybit_json.s(st["volume"]),
-        "fundingRate": "0",
+        "fundingRate": s(funding_rate(symbol, next_funding)),
         "nextFundingTime": str(next_funding),
         "predictedDeliveryPrice": "",
         "basisRate": "",
@@ -106,14 +108,88 @@ def tickers(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     linear_only(p)
     symbol = symbol_param(p, required=False)
     symbols = [symbol] if symbol else list(INSTRUMENTS)
-    return {"category": "linear", "list": [ticker_data(eng, s) for s in symbols]}
+    return {"category": "linear", "list": [ticker_data(eng, sym) for sym in symbols]}
 
 
 def instruments_info(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """Every category Bybit lists, filtered by ``status`` (default ``Trading``) and ``baseCoin``.
+
+    Only the two linear perpetuals trade; the spot pairs and inverse perpetuals of the same coins
+    are listed as Bybit lists them so clients that load every category work, and options (which
+    Bybit lists per strike and expiry) are an empty list. ``PreLaunch`` (pre-market contracts),
+    ``Delivering`` and ``Closed`` match nothing here.
+    """
+    category = text(p, "category")
+    if category not in LISTED:
+        raise BybitError(PARAM_ERROR, "params error: category invalid")
+    symbol = text(p, "symbol")
+    base = text(p, "baseCoin")
+    status = text(p, "status")
+    if category == "spot" and base:
+        raise BybitError(PARAM_ERROR, "params error: baseCoin is not supported for spot")
+    items = [
+        item
+        for item in LISTED[category]
+        if (not symbol or item["symbol"] == symbol)
+        and (not base or item["baseCoin"] == base)
+        and (item["status"] == status if status else item["status"] == "Trading")
+    ]
+    n = limit(p, 500, 1000)
+    return {"category": category, "list": items[:n], "nextPageCursor": ""}
+
+
+def risk_limit(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """``/v5/market/risk-limit``: the one tier the simulator applies to each linear contract
+    (maintenance 0.5 %, initial 1 %, up to 100x, riskLimitValue 2,000,000 USDT)."""
+    category = text(p, "category")
+    if category not in ("linear", "inverse"):
+        raise BybitError(PARAM_ERROR, "params error: category only support linear or inverse")
+    symbol = text(p, "symbol")
+    if category == "inverse":
+        return {"category": category, "list": [], "nextPageCursor": ""}
+    if symbol and symbol not in INSTRUMENTS:
+        raise BybitError(PARAM_ERROR, "params error: symbol invalid")
+    rows = [
+        {
+            "id": 1,
+            "symbol": sym,
+            "riskLimitValue": "2000000",
+            "maintenanceMargin": s(inst.maintenance_rate),
+            "initialMargin": s(1 / inst.max_leverage),
+            "isLowestRisk": 1,
+            "maxLeverage": f"{inst.max_leverage:.2f}",
+            "mmDeduction": "",
+        }
+        for sym, inst in INSTRUMENTS.items()
+        if not symbol or sym == symbol
+    ]
+    return {"category": category, "list": rows, "nextPageCursor": ""}
+
+
+def funding_history(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """``/v5/market/funding/history``: settled rates, newest first, ``limit`` 1..200 (default
+    200). As Bybit: ``startTime`` alone is an error, ``endTime`` alone lists back from it, neither
+    lists back from now; only settlements the replayed market has reached are listed."""
     linear_only(p)
-    symbol = symbol_param(p, required=False)
-    items = [i.info() for s, i in INSTRUMENTS.items() if not symbol or s == symbol]
-    return {"category": "linear", "list": items, "nextPageCursor": ""}
+    symbol = symbol_param(p)
+    start, end = integer(p, "startTime"), integer(p, "endTime")
+    if start is not None and end is None:
+        raise BybitError(PARAM_ERROR, "params error: endTime is required when startTime is set")
+    n = limit(p, 200, 200)
+    top = min(eng.processed_to, end if end is not None else eng.processed_to)
+    earliest = eng.market.first_time(symbol)
+    t = top - top % FUNDING_INTERVAL_MS
+    rows: list[dict[str, str]] = []
+    while len(rows) < n and t >= earliest and (start is None or t >= start):
+        rows.append(
+            {
+                "symbol": symbol,
+                "fundingRate": s(funding_rate(symbol, t)),
+                "fundingRateTimestamp": str(t),
+            }
+        )
+        t -= FUNDING_INTERVAL_MS
+    return {"category": "linear", "list": rows}
 
 
 def book_data(eng: Engine, symbol: str, depth: int) -> dict[str, Any]:

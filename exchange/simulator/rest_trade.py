@@ -179,10 +179,12 @@ def execution_list(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     symbol, base, _ = _order_filter(eng, p)
     start, end = time_window(eng, p)
     order_id, link_id = text(p, "orderId"), text(p, "orderLinkId")
+    exec_type = text(p, "execType")
     rows = [
         x
         for x in reversed(eng.executions[uid])
         if (not symbol or x.symbol == symbol)
+        and (not exec_type or x.exec_type == exec_type)
         and (not base or INSTRUMENTS[x.symbol].base_coin == base)
         and (not order_id or x.order_id == order_id)
         and (not link_id or x.order_link_id == link_id)
@@ -254,4 +256,41 @@ def trading_stop(eng: Engine, p: Params, key: ApiKey | None) -> Any:
 
 def switch_mode(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     eng.switch_mode(uid_of(key), p)
+    return {}
+
+
+def add_margin(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """``/v5/position/add-margin``: Bybit answers with the position after the change."""
+    uid = uid_of(key)
+    pos = eng.add_margin(uid, p)
+    full = bybit_json.position_json(pos, eng.last[pos.symbol], eng.liq_price(uid, pos.symbol))
+    keys = [
+        "positionIdx",
+        "riskId",
+        "riskLimitValue",
+        "size",
+        "avgPrice",
+        "liqPrice",
+        "bustPrice",
+        "markPrice",
+        "positionValue",
+        "leverage",
+        "autoAddMargin",
+        "positionStatus",
+        "positionIM",
+        "positionMM",
+        "takeProfit",
+        "stopLoss",
+        "trailingStop",
+        "unrealisedPnl",
+        "cumRealisedPnl",
+        "createdTime",
+        "updatedTime",
+    ]
+    return {"category": "linear", "symbol": pos.symbol, **{k: full[k] for k in keys}}
+
+
+def set_auto_add_margin(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    linear_only(p)
+    eng.set_auto_add_margin(uid_of(key), p)
     return {}
