@@ -254,7 +254,17 @@ class BotFill(models.Model):
     account = models.ForeignKey(
         ExchangeAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="bot_fills"
     )
+    class Kind(models.TextChoices):
+        TRADE = "trade", _("Trade")
+        FUNDING = "funding", _("Funding")
+
     exec_id = models.CharField(max_length=64)
+    kind = models.CharField(
+        max_length=8,
+        choices=Kind.choices,
+        default=Kind.TRADE,
+        help_text="a funding settlement moves P&L (``realised_pnl``), never the position",
+    )
     symbol = models.CharField(max_length=32)
     side = models.CharField(max_length=4)
     price = money_field()

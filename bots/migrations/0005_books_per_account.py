@@ -57,6 +57,11 @@ class Migration(migrations.Migration):
             name="at",
             field=models.DateTimeField(help_text="when the exchange booked it (its clock)"),
         ),
+        migrations.AddField(
+            model_name="botfill",
+            name="kind",
+            field=models.CharField(choices=[("trade", "Trade"), ("funding", "Funding")], default="trade", help_text="a funding settlement moves P&L (``realised_pnl``), never the position", max_length=8),
+        ),
         migrations.RunPython(flows_and_fills_to_accounts, migrations.RunPython.noop),
         migrations.RemoveConstraint(model_name="botfill", name="botfill_unique_connection_exec"),
         migrations.RemoveConstraint(model_name="capitalflow", name="capitalflow_unique_exchange_id"),

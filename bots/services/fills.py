@@ -35,6 +35,9 @@ OUR_PREFIXES = (ORDER_LINK_PREFIX, KILL_SWITCH_LINK_PREFIX)  # engine orders, ki
 
 log = structlog.stdlib.get_logger(__name__)
 ZERO = Decimal(0)
+# Bybit's execution for a funding settlement: no order of ours, the position's size as its
+# quantity and the amount paid as its fee. It moves P&L, never the position.
+FUNDING_EXEC_TYPE = "Funding"
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,9 @@ class FillData:
     side: str  # "Buy" | "Sell"
     price: Decimal
     qty: Decimal
-    fee: Decimal
+    fee: Decimal  # funding: what the position paid (< 0: what it earned)
     exec_time: datetime
+    kind: str = BotFill.Kind.TRADE
 
 
 def position_after(
@@ -81,17 +85,22 @@ def fill_apply(
             with transaction.atomic():
                 record = BotFill.objects.create(
                     tenant_id=bot.tenant_id, bot=bot, intent=intent, account_id=account_id,
-                    exec_id=fill.exec_id, symbol=fill.symbol, side=fill.side, price=fill.price,
-                    qty=fill.qty, fee=fill.fee, simulated=simulated, exec_time=fill.exec_time,
+                    exec_id=fill.exec_id, kind=fill.kind, symbol=fill.symbol, side=fill.side,
+                    price=fill.price, qty=fill.qty, fee=fill.fee, simulated=simulated,
+                    exec_time=fill.exec_time,
                 )  # fmt: skip
         except IntegrityError:
             return False
         position, _ = BotPosition.objects.select_for_update().get_or_create(
             bot=bot, symbol=fill.symbol, defaults={"tenant_id": bot.tenant_id}
         )
-        realised = _position_apply(
-            position, fill.side, fill.qty, fill.price, fill.fee, fill.exec_time
-        )
+        if fill.kind == BotFill.Kind.FUNDING:  # paid or earned on the position; it stays as it is
+            realised = -fill.fee
+            position.realised_pnl += realised
+        else:
+            realised = _position_apply(
+                position, fill.side, fill.qty, fill.price, fill.fee, fill.exec_time
+            )
         position.save()
         BotFill.objects.filter(pk=record.pk).update(realised_pnl=realised)
         record.realised_pnl = realised
@@ -203,10 +212,11 @@ def on_stream_event(event: StreamEvent) -> None:
 
     Everything is looked up within the exchange account the fill happened on. A fill with our
     ``orderLinkId`` belongs to the intent of that id among the account's bots; one that matches no
-    intent there is foreign (reported, applied to nothing). A fill without a link id is the
-    position's own TP/SL triggering on the exchange: it belongs to the account's bot that holds
-    that symbol (one bot per account and symbol, as one-way mode holds one position). Fills of
-    orders placed by hand (another link id) are left for reconciliation to report.
+    intent there is foreign (reported, applied to nothing). A funding settlement
+    (``execType`` Funding) is P&L of the account's bot holding that symbol. A fill without a link
+    id is the position's own TP/SL triggering on the exchange: it belongs to the account's bot
+    that holds that symbol (one bot per account and symbol, as one-way mode holds one position).
+    Fills of orders placed by hand (another link id) are left for reconciliation to report.
     """
     if not isinstance(event, ExecutionEvent):
         return
@@ -221,7 +231,14 @@ def on_stream_event(event: StreamEvent) -> None:
     if account_id is None:
         return
     intent: OrderIntent | None = None
-    if execution.order_link_id.startswith(OUR_PREFIXES):
+    funding = execution.exec_type == FUNDING_EXEC_TYPE
+    if funding:  # a settlement on the position of the account's bot on that symbol
+        bot: Bot | None = (
+            Bot.objects.filter(connection__account_id=account_id, symbol=execution.symbol)
+            .order_by("-pk")
+            .first()
+        )
+    elif execution.order_link_id.startswith(OUR_PREFIXES):
         intent = (
             OrderIntent.objects.select_related("bot")
             .filter(order_link_id=execution.order_link_id, bot__connection__account_id=account_id)
@@ -230,7 +247,7 @@ def on_stream_event(event: StreamEvent) -> None:
         if intent is None:
             _report_foreign_fill(account_id, execution)
             return
-        bot: Bot | None = intent.bot
+        bot = intent.bot
     elif not execution.order_link_id:
         bot = (
             Bot.objects.filter(connection__account_id=account_id, symbol=execution.symbol)
@@ -253,6 +270,7 @@ def on_stream_event(event: StreamEvent) -> None:
             qty=execution.exec_qty,
             fee=execution.exec_fee,
             exec_time=execution.exec_time,
+            kind=BotFill.Kind.FUNDING if funding else BotFill.Kind.TRADE,
         ),
     )
 

@@ -344,9 +344,41 @@ def test_the_books_check_passes_true_books_and_reports_drift_to_the_operator(sim
     BotPosition.objects.filter(bot=bot).update(qty=Decimal("0.5"))
     check = books_check(connection=key)
 
-    assert check.divergent and check.flows_missing and check.positions == {
-        "BTCUSDT": ("0.5000000000", "0.01")
-    }
+    assert (
+        check.divergent
+        and check.flows_missing
+        and check.positions == {"BTCUSDT": ("0.5000000000", "0.01")}
+    )
     alert = Alert.objects.get(kind="books.divergence")
     assert alert.tenant_id is None and alert.severity == "critical"
     assert "BTCUSDT position: ours 0.5000000000, exchange 0.01" in alert.message
+
+
+def test_funding_on_a_held_position_is_pnl_of_its_bot_never_a_fill_or_a_flow(sim):  # noqa: F811
+    """A position held across a funding time: the settlement reaches the bot's P&L once (from the
+    catch-up, whichever way it arrives), leaves the position as it was, and is no capital flow."""
+    owner = client_with_2fa()
+    _uid, key = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=key)
+    intent_send(
+        intent=_intent(bot, "ts" + "5" * 32, "Buy", "0.01"),
+        gateway=ExchangeGateway.for_connection(key),
+    )
+    sim.advance(minutes=1)
+    reconcile_connection(connection=key)
+    eight_hours = 8 * 60 * 60 * 1000
+    sim.advance(to=(sim.now() // eight_hours + 1) * eight_hours + 60_000)  # past the next funding
+    reconcile_connection(connection=key)
+    reconcile_connection(connection=key)
+
+    gateway = ExchangeGateway.for_connection(key)
+    executions = gateway.executions_since(bot.created_at - timedelta(days=1))
+    settlements = [e for e in executions if e.exec_type == "Funding"]
+    assert len(settlements) == 1
+    funding = BotFill.objects.get(bot=bot, kind=BotFill.Kind.FUNDING)
+    assert funding.exec_id == settlements[0].exec_id and funding.fee == settlements[0].exec_fee
+    position = BotPosition.objects.get(bot=bot)
+    assert position.qty == _signed(gateway, "BTCUSDT") == Decimal("0.01")
+    assert position.realised_pnl == -sum((e.exec_fee for e in executions), Decimal(0))
+    assert not CapitalFlow.objects.exclude(kind=CapitalFlow.Kind.DEPOSIT).exists()
+    assert CapitalFlow.objects.count() == 1
