@@ -56,6 +56,23 @@ def reconcile(connection_id: int) -> dict[str, object]:
     return reconcile_connection(connection=connection).__dict__
 
 
+@shared_task(
+    name="bots.tenant_halt",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=20,
+)
+def tenant_halt(tenant_id: str) -> dict[str, int]:
+    """Sent by name when a tenant is suspended, disabled or erased: cancel its open orders
+    (retried on exchange errors; reconciliation also cancels on each run meanwhile)."""
+    import uuid
+
+    from bots.services.protection import tenant_trading_halt
+
+    return tenant_trading_halt(tenant_id=uuid.UUID(tenant_id))
+
+
 @shared_task(name="bots.snapshot_equity")
 def snapshot_equity() -> int:
     """Beat, every few minutes: equity per tenant (wallet) and per bot."""
@@ -82,12 +99,16 @@ def snapshot_equity() -> int:
     name="bots.deliver_alert", autoretry_for=(Exception,), retry_backoff=True, max_retries=5
 )
 def deliver_alert(alert_id: int) -> dict[str, bool]:
-    """Email and webhook for one alert; each channel is stamped once it succeeded."""
+    """Email and webhook for one alert, to its tenant and (when it is theirs too) the staff; each
+    channel is stamped once it succeeded."""
     from bots.models import Alert
+    from bots.services.alerts import alert_deliver_operator
     from bots.services.notify import alert_deliver
 
     alert = Alert.objects.filter(pk=alert_id).first()
-    return alert_deliver(alert=alert) if alert else {}
+    if alert is None:
+        return {}
+    return {**alert_deliver(alert=alert), "operator": alert_deliver_operator(alert=alert)}
 
 
 @shared_task(name="bots.watch")

@@ -275,7 +275,7 @@ def _record(intent: OrderIntent, outcome: _Outcome, gateway: ExchangeGateway) ->
         )
         return intent_resolve(intent=intent, gateway=gateway)
     if isinstance(exc, DEFINITE_REJECTIONS):
-        _finish(intent, OrderIntent.State.REJECTED, error=exc.message)
+        _finish(intent, OrderIntent.State.REJECTED, error=exc.message, code=type(exc).__name__)
         log.warning(
             "order.rejected",
             order_link_id=intent.order_link_id,
@@ -367,7 +367,9 @@ def intent_simulate_fill(*, intent: OrderIntent, price: Decimal) -> OrderIntent:
     return intent
 
 
-def _finish(intent: OrderIntent, state: str, *, error: str = "") -> None:
+def _finish(intent: OrderIntent, state: str, *, error: str = "", code: str = "") -> None:
     now = timezone.now()
-    OrderIntent.objects.filter(pk=intent.pk).update(state=state, error=error, resolved_at=now)
-    intent.state, intent.error, intent.resolved_at = state, error, now
+    OrderIntent.objects.filter(pk=intent.pk).update(
+        state=state, error=error, error_code=code, resolved_at=now
+    )
+    intent.state, intent.error, intent.error_code, intent.resolved_at = state, error, code, now

@@ -8,6 +8,7 @@ deterministic ``orderLinkId`` per switch and bot, so enforcing a switch twice ne
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import structlog
@@ -23,7 +24,7 @@ from bots.services.live import publish_bot_event
 from bots.services.orders import intent_send, intent_simulate_fill, intent_write
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
-from exchange.models import Candle
+from exchange.models import Candle, ExchangeConnection
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -159,3 +160,55 @@ def _flatten_dry_run(switch: KillSwitch, bot: Bot) -> int:
         ),
     )  # fmt: skip
     return 1
+
+
+def connection_orders_halt(*, connection: ExchangeConnection) -> int:
+    """Cancel every open order of the live bots on one key of a tenant that no longer trades.
+
+    Raises ``ExchangeError`` when the exchange could not be asked, so the caller retries;
+    a retired key (its material erased) has nothing left to cancel with. Returns orders cancelled.
+    """
+    if connection.status == ExchangeConnection.Status.RETIRED:
+        return 0
+    symbols = set(
+        Bot.objects.filter(connection=connection, mode=Bot.Mode.LIVE)
+        .exclude(state=Bot.State.DRAFT)
+        .values_list("symbol", flat=True)
+    )
+    if not symbols:
+        return 0
+    gateway = ExchangeGateway.for_connection(connection)
+    return sum(len(gateway.cancel_all_orders(symbol)) for symbol in sorted(symbols))
+
+
+class HaltIncomplete(Exception):
+    """Some of a halted tenant's keys could not cancel yet: the task retries."""
+
+
+def tenant_trading_halt(*, tenant_id: uuid.UUID) -> dict[str, int]:
+    """A tenant that stopped trading (suspended, disabled, erased): cancel its open orders.
+
+    No new tick reaches its bots (dispatch and the tick check the status); this takes away what
+    is already on the book. Positions stay, with their exchange-side TP/SL, and reconciliation
+    keeps their books right (and cancels again each run, should an order appear meanwhile).
+    """
+    counts = {"connections": 0, "cancelled": 0, "failed": 0}
+    tenant = Tenant.objects.get(pk=tenant_id)
+    if tenant.trades:
+        return counts
+    for connection in ExchangeConnection.objects.filter(tenant_id=tenant_id).exclude(
+        status=ExchangeConnection.Status.RETIRED
+    ):
+        counts["connections"] += 1
+        try:
+            counts["cancelled"] += connection_orders_halt(connection=connection)
+        except ExchangeError as exc:
+            counts["failed"] += 1
+            log.warning(
+                "tenant_halt.cancel_failed", tenant_id=str(tenant_id), connection_id=connection.pk,
+                error=exc.message,
+            )  # fmt: skip
+    log.warning("tenant_halt.done", tenant_id=str(tenant_id), **counts)
+    if counts["failed"]:
+        raise HaltIncomplete(f"{counts['failed']} key(s) could not cancel yet")
+    return counts

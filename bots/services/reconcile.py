@@ -2,6 +2,8 @@
 
 Run on a schedule and at worker start. For each connection with bots:
 
+0. A tenant that no longer trades (suspended, disabled) has its bots' open orders cancelled first;
+   everything below still runs, so its live positions' books stay right.
 1. Unknown intents are resolved by asking the exchange about their ``orderLinkId`` (never by
    sending); one still unknown after an hour raises an alert, well inside Bybit's 24 h window.
 2. Executions since the last stored one are fetched (REST catch-up) and handed to the engine, so a
@@ -23,10 +25,12 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Tenant
 from bots.models import Bot, BotFill, BotPosition, CapitalFlow, OrderIntent
 from bots.services.alerts import alert_raise
 from bots.services.fills import OUR_PREFIXES
 from bots.services.orders import intent_resolve
+from bots.services.protection import connection_orders_halt
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeConnection, Execution
@@ -47,6 +51,7 @@ class ReconcileReport:
     positions_corrected: int = 0
     positions_deferred: int = 0
     capital_flows: int = 0
+    orders_halted: int = 0
     alerts: list[str] = field(default_factory=list)
 
 
@@ -54,6 +59,12 @@ def reconcile_connection(*, connection: ExchangeConnection) -> ReconcileReport:
     report = ReconcileReport()
     gateway = ExchangeGateway.for_connection(connection)
     bots = list(Bot.objects.filter(connection=connection).exclude(state=Bot.State.DRAFT))
+    if not Tenant.objects.get(pk=connection.tenant_id).trades:
+        # A tenant that no longer trades keeps no order on the book; its books are still kept.
+        try:
+            report.orders_halted = connection_orders_halt(connection=connection)
+        except ExchangeError as exc:  # the next run cancels; the books are kept regardless
+            log.warning("reconcile.halt_failed", connection_id=connection.pk, error=exc.message)
     _resolve_unknown(connection, gateway, report)
     caught_up = _catch_up_executions(connection, gateway, report)
     _check_positions(connection, gateway, bots, report, caught_up=caught_up)
