@@ -6,6 +6,9 @@ intents, positions, snapshots) are read-only here.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -22,6 +25,7 @@ from bots.models import (
     RiskTemplate,
 )
 from bots.services.lifecycle import TransitionRefused, bot_transition
+from bots.services.settings import TUNABLE_LIMITS, BotSettingsError, bot_settings_validate
 from tradingsvc.lib.admin import ReadOnlyAdmin
 
 
@@ -40,8 +44,34 @@ class RiskTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     prepopulated_fields = {"slug": ("name",)}
 
 
+class BotAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The operator tunes a bot within its template's bounds too (the service's own checks)."""
+
+    class Meta:
+        model = Bot
+        fields = ["template", *TUNABLE_LIMITS, "strategy_params"]  # admin adds the rest
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        template = data.get("template") or getattr(self.instance, "template", None)
+        if template is None:
+            return data
+        limits = {name: data.get(name) for name in TUNABLE_LIMITS if data.get(name) is not None}
+        try:
+            _limits, params = bot_settings_validate(
+                template=template, limits=limits, strategy_params=data.get("strategy_params") or {}
+            )
+        except BotSettingsError as exc:
+            for name, message in exc.errors.items():
+                self.add_error(name if name in self.fields else "strategy_params", message)
+            return data
+        data["strategy_params"] = params
+        return data
+
+
 @admin.register(Bot)
 class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = BotAdminForm
     list_display = (
         "name",
         "tenant",
@@ -55,8 +85,11 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("state", "mode", "strategy", "timeframe")
     search_fields = ("name", "tenant__name", "symbol")
     readonly_fields = (
+        "strategy",
+        "timeframe",
         "state",
         "state_reason",
+        "failure_streak",
         "last_candle_start",
         "peak_equity",
         "created_at",
