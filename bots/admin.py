@@ -25,6 +25,7 @@ from bots.models import (
     RiskTemplate,
 )
 from bots.services.lifecycle import TransitionRefused, bot_transition
+from bots.services.orders import NeverPlacedRefused, intent_mark_never_placed
 from bots.services.settings import TUNABLE_LIMITS, BotSettingsError, bot_settings_validate
 from tradingsvc.lib.admin import ReadOnlyAdmin
 
@@ -140,6 +141,24 @@ class OrderIntentAdmin(ReadOnlyAdmin):
     )
     list_filter = ("state", "side", "symbol")
     search_fields = ("order_link_id", "exchange_order_id", "bot__name")
+    actions = ["mark_never_placed"]
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        """Ending an order's record is the operator's word: staff who may change intents."""
+        return bool(request.user.is_staff and request.user.has_perm("bots.change_orderintent"))
+
+    @admin.action(
+        description="Mark never placed (unknown past the 24 h look-up window)",
+        permissions=["resolve"],
+    )
+    def mark_never_placed(self, request: HttpRequest, queryset: QuerySet[OrderIntent]) -> None:
+        for intent in queryset:
+            try:
+                intent_mark_never_placed(intent=intent, by=request.user, request=request)  # type: ignore[arg-type]
+            except NeverPlacedRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"{intent.order_link_id}: marked never placed.")
 
 
 @admin.register(BotPosition)

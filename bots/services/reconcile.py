@@ -29,7 +29,12 @@ from accounts.models import Tenant
 from bots.models import Bot, BotFill, BotPosition, CapitalFlow, OrderIntent
 from bots.services.alerts import alert_raise
 from bots.services.fills import OUR_PREFIXES
-from bots.services.orders import intent_resolve
+from bots.services.orders import (
+    UNKNOWN_EXPIRED,
+    intent_give_up,
+    intent_resolve,
+    intents_past_lookup_window,
+)
 from bots.services.protection import connection_orders_halt
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
@@ -82,9 +87,13 @@ def reconcile_connection(*, connection: ExchangeConnection) -> ReconcileReport:
 def _resolve_unknown(
     connection: ExchangeConnection, gateway: ExchangeGateway, report: ReconcileReport
 ) -> None:
+    # Past Bybit's look-up window: asked one last time, then given up with an alert.
+    for intent in intents_past_lookup_window(connection_id=connection.pk):
+        if intent_give_up(intent=intent, gateway=gateway):
+            report.alerts.append("order.unknown_expired")
     unknown = OrderIntent.objects.filter(
         bot__connection=connection, state=OrderIntent.State.UNKNOWN
-    )
+    ).exclude(error_code=UNKNOWN_EXPIRED)
     for intent in unknown:
         resolved = intent_resolve(intent=intent, gateway=gateway)
         if resolved.state != OrderIntent.State.UNKNOWN:
