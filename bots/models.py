@@ -364,7 +364,10 @@ class CapitalFlow(models.Model):
 
 class KillSwitch(models.Model):
     """Stops new orders at once for everything (operator), a tenant (the client's emergency stop)
-    or one bot; cancels open orders and, when ``flatten`` is set, closes positions reduce-only."""
+    or one bot; cancels open orders and, when ``flatten`` is set, closes positions reduce-only.
+
+    Enforcement is retried until every affected bot is done (``enforced_at``); ``progress`` holds
+    the counts of the last pass (bots, cancelled, flattened, failed) for the operator to watch."""
 
     class Scope(models.TextChoices):
         GLOBAL = "global", _("Everything")
@@ -386,6 +389,13 @@ class KillSwitch(models.Model):
     )
     engaged_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    by_operator = models.BooleanField(
+        default=False, help_text="engaged from admin: only an operator releases it"
+    )
+    enforced_at = models.DateTimeField(
+        null=True, blank=True, help_text="every affected bot's orders cancelled (and flattened)"
+    )
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["active", "scope"])]

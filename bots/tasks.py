@@ -34,7 +34,8 @@ def tick(bot_id: int, candle_start: str) -> str:
 
 @shared_task(name="bots.reconcile_all")
 def reconcile_all() -> int:
-    """Beat (every minute) and worker start: one reconciliation task per connection with bots."""
+    """Beat (every minute) and worker start: one reconciliation task per connection with bots,
+    and another enforcement pass of every engaged kill switch not yet enforced."""
     from bots.models import Bot
 
     ids = set(
@@ -44,6 +45,12 @@ def reconcile_all() -> int:
     )
     for connection_id in ids:
         reconcile.delay(connection_id=connection_id)
+    from bots.models import KillSwitch
+
+    for switch_id in KillSwitch.objects.filter(active=True, enforced_at=None).values_list(
+        "id", flat=True
+    ):
+        enforce_kill_switch.delay(switch_id=switch_id)
     return len(ids)
 
 
@@ -71,6 +78,29 @@ def tenant_halt(tenant_id: str) -> dict[str, int]:
     from bots.services.protection import tenant_trading_halt
 
     return tenant_trading_halt(tenant_id=uuid.UUID(tenant_id))
+
+
+@shared_task(
+    name="bots.enforce_kill_switch",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=120,
+    max_retries=50,
+)
+def enforce_kill_switch(switch_id: int) -> dict[str, int]:
+    """Another enforcement pass of an engaged switch some bots of which failed (exchange errors);
+    raises while any still fails, so Celery retries with backoff. ``reconcile_all`` re-queues
+    switches still not enforced, should the retries run out."""
+    from bots.models import KillSwitch
+    from bots.services.protection import KillSwitchIncomplete, kill_switch_enforce
+
+    switch = KillSwitch.objects.filter(pk=switch_id, active=True, enforced_at=None).first()
+    if switch is None:
+        return {}
+    counts = kill_switch_enforce(switch=switch, retry=False)
+    if counts["failed"]:
+        raise KillSwitchIncomplete(f"{counts['failed']} bot(s) not done yet")
+    return counts
 
 
 @shared_task(name="bots.snapshot_equity")
