@@ -135,8 +135,12 @@ def test_a_suspended_tenant_signs_in_and_sees_its_pages_but_does_not_trade(sim, 
     """Suspended (billing): the client signs in and sees the dashboard; no tick, no bot start."""
     _uid, _key, connection = connect(sim, owner)
     bot = live_bot(owner, connection)
+    candles_sync()
+    ((bot_id, candle_start),) = ticks_dispatch()  # due before billing suspends the account
     tenant_suspend(tenant=owner.tenant, by=staff)
 
+    skipped = tick_run(bot_id=bot_id, candle_start=candle_start)
+    sim.advance(minutes=15)
     ticks = run_due_ticks()
     bot_transition(bot=bot, to=Bot.State.PAUSED, by=owner.user)
     with pytest.raises(TransitionRefused):
@@ -146,9 +150,13 @@ def test_a_suspended_tenant_signs_in_and_sees_its_pages_but_does_not_trade(sim, 
     client = Client()
     login_with_2fa(client, owner)
     page = client.get("/app/")
+    activity = client.get("/app/activity/").content.decode()
 
+    assert skipped.status == BotTick.Status.SKIPPED
+    assert not OrderIntent.objects.filter(bot=bot).exists()
     assert ticks == []
     assert page.status_code == 200 and bot.name in page.content.decode()
+    assert "the account is suspended, so its bots do not trade" in activity
 
 
 def test_a_disabled_tenant_cannot_sign_in_to_its_pages(owner, staff):
