@@ -106,6 +106,9 @@ class Bot(models.Model):
     trading_start = models.TimeField(null=True, blank=True)
     trading_end = models.TimeField(null=True, blank=True)
     loss_alert_threshold = money_field(null=True, blank=True)
+    failure_streak = models.PositiveIntegerField(
+        default=0, help_text="ticks in a row that failed or had every order refused"
+    )
     last_candle_start = models.DateTimeField(null=True, blank=True)
     peak_equity = money_field(default=Decimal(0))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -216,6 +219,9 @@ class OrderIntent(models.Model):
     avg_fill_price = money_field(null=True, blank=True)
     reason = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    error_code = models.CharField(
+        max_length=48, blank=True, help_text="the exchange error's class when it was refused"
+    )
     checks = models.PositiveIntegerField(
         default=0, help_text="times the exchange was asked about an unknown outcome"
     )
@@ -254,6 +260,7 @@ class BotFill(models.Model):
     account = models.ForeignKey(
         ExchangeAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="bot_fills"
     )
+
     class Kind(models.TextChoices):
         TRADE = "trade", _("Trade")
         FUNDING = "funding", _("Funding")
@@ -408,7 +415,10 @@ class CapitalFlow(models.Model):
 
 class KillSwitch(models.Model):
     """Stops new orders at once for everything (operator), a tenant (the client's emergency stop)
-    or one bot; cancels open orders and, when ``flatten`` is set, closes positions reduce-only."""
+    or one bot; cancels open orders and, when ``flatten`` is set, closes positions reduce-only.
+
+    Enforcement is retried until every affected bot is done (``enforced_at``); ``progress`` holds
+    the counts of the last pass (bots, cancelled, flattened, failed) for the operator to watch."""
 
     class Scope(models.TextChoices):
         GLOBAL = "global", _("Everything")
@@ -430,6 +440,13 @@ class KillSwitch(models.Model):
     )
     engaged_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    by_operator = models.BooleanField(
+        default=False, help_text="engaged from admin: only an operator releases it"
+    )
+    enforced_at = models.DateTimeField(
+        null=True, blank=True, help_text="every affected bot's orders cancelled (and flattened)"
+    )
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["active", "scope"])]
@@ -440,7 +457,11 @@ class KillSwitch(models.Model):
 
 
 class Alert(models.Model):
-    """Something a person must know; persisted until dismissed."""
+    """Something a person must know; persisted until dismissed.
+
+    ``kind`` and ``params`` are what pages render, in the reader's language, at display time
+    (``bots.templatetags.alerts``); ``message`` is the same in English for logs, admin and mail.
+    """
 
     class Severity(models.TextChoices):
         INFO = "info", _("Info")
@@ -455,7 +476,14 @@ class Alert(models.Model):
     )
     kind = models.CharField(max_length=48)
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.WARNING)
-    message = models.TextField()
+    message = models.TextField(
+        help_text="English text for logs and admin; pages render kind+params"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    notify_operator = models.BooleanField(
+        default=False, help_text="also delivered to the staff (always, for alerts with no tenant)"
+    )
+    operator_notified_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)

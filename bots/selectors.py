@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -202,9 +202,22 @@ def open_alerts(tenant: Tenant) -> QuerySet[Alert]:
 
 
 def active_emergency_stop(tenant: Tenant) -> KillSwitch | None:
-    """The tenant's engaged emergency stop (a tenant-scope kill switch), if any."""
+    """The tenant's engaged emergency stop (a tenant-scope kill switch it engaged), if any."""
     return (
-        KillSwitch.objects.filter(tenant=tenant, scope=KillSwitch.Scope.TENANT, active=True)
+        KillSwitch.objects.filter(
+            tenant=tenant, scope=KillSwitch.Scope.TENANT, active=True, by_operator=False
+        )
+        .order_by("-engaged_at")
+        .first()
+    )
+
+
+def active_operator_halt(tenant: Tenant) -> KillSwitch | None:
+    """A switch our operators engaged that stops this tenant's trading (everything, or this
+    tenant): shown on every page; only an operator releases it."""
+    return (
+        KillSwitch.objects.filter(active=True, by_operator=True)
+        .filter(Q(scope=KillSwitch.Scope.GLOBAL) | Q(scope=KillSwitch.Scope.TENANT, tenant=tenant))
         .order_by("-engaged_at")
         .first()
     )

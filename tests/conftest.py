@@ -45,6 +45,7 @@ def risk_templates(request):
     from django.apps import apps
 
     importlib.import_module("bots.migrations.0002_seed_risk_templates").seed(apps, None)
+    importlib.import_module("bots.migrations.0006_template_param_bounds").add_bounds(apps, None)
 
 
 @pytest.fixture(autouse=True)

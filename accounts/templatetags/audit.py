@@ -45,6 +45,8 @@ ACTION_TEXT = {
     "mfa.operator_enrolled": _("Operator two-factor set up"),
     "tenant.created": _("Account created"),
     "tenant.disabled": _("Account disabled"),
+    "tenant.suspended": _("Account suspended (trading stopped)"),
+    "intent.never_placed": _("Order confirmed never placed by our operators"),
     "tenant.enabled": _("Account enabled"),
     "kill_switch.engaged_tenant": _("Emergency stop engaged"),
     "kill_switch.released_tenant": _("Emergency stop released"),

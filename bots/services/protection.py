@@ -8,9 +8,12 @@ deterministic ``orderLinkId`` per switch and bot, so enforcing a switch twice ne
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from functools import partial
 
 import structlog
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -28,7 +31,7 @@ from bots.services.orders import (
 )
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
-from exchange.models import Candle
+from exchange.models import Candle, ExchangeConnection
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -41,38 +44,60 @@ def kill_switch_engage(
     bot: Bot | None = None,
     flatten: bool = False,
     reason: str = "",
+    by_operator: bool = False,
     request: HttpRequest | None = None,
 ) -> KillSwitch:
-    """Engage a switch (new orders stop at once) and enforce it right away."""
+    """Engage a switch (new orders stop at once), enforce it right away and push it to the pages.
+
+    The same path for the client's emergency stop and the operator's switches in admin
+    (``by_operator``: the client cannot release those). A pass that could not reach the exchange
+    for some bot is retried by a task until every bot is done."""
     if scope == KillSwitch.Scope.TENANT and tenant is None:
         raise ValueError("A tenant kill switch needs the tenant.")
     if scope == KillSwitch.Scope.BOT and bot is None:
         raise ValueError("A bot kill switch needs the bot.")
+    if scope == KillSwitch.Scope.GLOBAL:
+        tenant, bot = None, None
     switch = KillSwitch.objects.create(
         scope=scope, tenant=tenant or (bot.tenant if bot else None), bot=bot, flatten=flatten,
-        reason=reason, engaged_by=by,
+        reason=reason, engaged_by=by, by_operator=by_operator,
     )  # fmt: skip
     audit_record(
         action=f"kill_switch.engaged_{scope}", actor=by, tenant=switch.tenant, target=switch, request=request,
-        after={"flatten": flatten, "reason": reason},
+        after={"flatten": flatten, "reason": reason, "by_operator": by_operator},
     )  # fmt: skip
     kill_switch_enforce(switch=switch)
-    if switch.tenant_id is not None:
-        publish_bot_event(tenant_id=switch.tenant_id, bot_id=switch.bot_id, kind="kill_switch")
+    _publish(switch)
     return switch
 
 
 def kill_switch_release(
     *, switch: KillSwitch, by: User | None, request: HttpRequest | None = None
 ) -> None:
-    if switch.active:
-        KillSwitch.objects.filter(pk=switch.pk).update(active=False, released_at=timezone.now())
+    if KillSwitch.objects.filter(pk=switch.pk, active=True).update(
+        active=False, released_at=timezone.now()
+    ):
+        switch.active = False
         audit_record(
             action=f"kill_switch.released_{switch.scope}", actor=by, tenant=switch.tenant, target=switch,
             request=request,
         )  # fmt: skip
-        if switch.tenant_id is not None:
-            publish_bot_event(tenant_id=switch.tenant_id, bot_id=switch.bot_id, kind="kill_switch")
+        _publish(switch)
+
+
+def _publish(switch: KillSwitch) -> None:
+    """Tell the open pages of every tenant the switch touches (all of them, for a global one)."""
+    if switch.tenant_id is not None:
+        tenants = [switch.tenant_id]
+    else:
+        tenants = list(
+            Bot.objects.exclude(state=Bot.State.DRAFT)
+            .order_by()
+            .values_list("tenant_id", flat=True)
+            .distinct()
+        )
+    for tenant_id in tenants:
+        publish_bot_event(tenant_id=tenant_id, bot_id=switch.bot_id, kind="kill_switch")
 
 
 def affected_bots(switch: KillSwitch) -> QuerySet[Bot]:
@@ -86,13 +111,25 @@ def affected_bots(switch: KillSwitch) -> QuerySet[Bot]:
     return bots
 
 
-def kill_switch_enforce(*, switch: KillSwitch) -> dict[str, int]:
-    """Cancel open orders and (if asked) flatten, bot by bot; one bot's failure never stops the rest."""
-    counts = {"bots": 0, "cancelled": 0, "flattened": 0, "failed": 0}
+class KillSwitchIncomplete(Exception):
+    """Some bots' orders could not be cancelled or closed yet: the enforcement task retries."""
+
+
+def kill_switch_enforce(*, switch: KillSwitch, retry: bool = True) -> dict[str, int]:
+    """Cancel open orders and (if asked) flatten, bot by bot; one bot's failure never stops the
+    rest. Safe to repeat: cancelling twice is harmless and the flatten intent is one per switch
+    and bot. Records the pass's counts; when none failed the switch is ``enforced_at``, else the
+    enforcement task is queued to try again."""
+    counts = {"bots": 0, "cancelled": 0, "flattened": 0, "failed": 0, "skipped": 0}
+    if not KillSwitch.objects.filter(pk=switch.pk, active=True).exists():
+        return counts  # released meanwhile: nothing to enforce
     for bot in affected_bots(switch):
         counts["bots"] += 1
         try:
             if bot.mode == Bot.Mode.LIVE and bot.connection is not None:
+                if bot.connection.status == ExchangeConnection.Status.RETIRED:
+                    counts["skipped"] += 1  # its key is gone: nothing can be sent with it
+                    continue
                 counts["cancelled"] += _cancel_open_orders(bot)
                 if switch.flatten:
                     counts["flattened"] += _flatten_live(switch, bot)
@@ -106,7 +143,16 @@ def kill_switch_enforce(*, switch: KillSwitch) -> dict[str, int]:
                 bot_id=bot.pk,
                 error=exc.message,
             )
+    done = counts["failed"] == 0
+    KillSwitch.objects.filter(pk=switch.pk).update(
+        progress={**counts, "at": timezone.now().isoformat()},
+        enforced_at=timezone.now() if done else None,
+    )
     log.warning("kill_switch.enforced", scope=switch.scope, switch_id=switch.pk, **counts)
+    if not done and retry:  # (the task itself retries by raising)
+        from bots.tasks import enforce_kill_switch
+
+        transaction.on_commit(partial(enforce_kill_switch.delay, switch_id=switch.pk))
     return counts
 
 
@@ -164,3 +210,55 @@ def _flatten_dry_run(switch: KillSwitch, bot: Bot) -> int:
         ),
     )  # fmt: skip
     return 1
+
+
+def connection_orders_halt(*, connection: ExchangeConnection) -> int:
+    """Cancel every open order of the live bots on one key of a tenant that no longer trades.
+
+    Raises ``ExchangeError`` when the exchange could not be asked, so the caller retries;
+    a retired key (its material erased) has nothing left to cancel with. Returns orders cancelled.
+    """
+    if connection.status == ExchangeConnection.Status.RETIRED:
+        return 0
+    symbols = set(
+        Bot.objects.filter(connection=connection, mode=Bot.Mode.LIVE)
+        .exclude(state=Bot.State.DRAFT)
+        .values_list("symbol", flat=True)
+    )
+    if not symbols:
+        return 0
+    gateway = ExchangeGateway.for_connection(connection)
+    return sum(len(gateway.cancel_all_orders(symbol)) for symbol in sorted(symbols))
+
+
+class HaltIncomplete(Exception):
+    """Some of a halted tenant's keys could not cancel yet: the task retries."""
+
+
+def tenant_trading_halt(*, tenant_id: uuid.UUID) -> dict[str, int]:
+    """A tenant that stopped trading (suspended, disabled, erased): cancel its open orders.
+
+    No new tick reaches its bots (dispatch and the tick check the status); this takes away what
+    is already on the book. Positions stay, with their exchange-side TP/SL, and reconciliation
+    keeps their books right (and cancels again each run, should an order appear meanwhile).
+    """
+    counts = {"connections": 0, "cancelled": 0, "failed": 0}
+    tenant = Tenant.objects.get(pk=tenant_id)
+    if tenant.trades:
+        return counts
+    for connection in ExchangeConnection.objects.filter(tenant_id=tenant_id).exclude(
+        status=ExchangeConnection.Status.RETIRED
+    ):
+        counts["connections"] += 1
+        try:
+            counts["cancelled"] += connection_orders_halt(connection=connection)
+        except ExchangeError as exc:
+            counts["failed"] += 1
+            log.warning(
+                "tenant_halt.cancel_failed", tenant_id=str(tenant_id), connection_id=connection.pk,
+                error=exc.message,
+            )  # fmt: skip
+    log.warning("tenant_halt.done", tenant_id=str(tenant_id), **counts)
+    if counts["failed"]:
+        raise HaltIncomplete(f"{counts['failed']} key(s) could not cancel yet")
+    return counts

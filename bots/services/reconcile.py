@@ -4,6 +4,8 @@ Run on a schedule and at worker start, once per account, through the key that sp
 (``exchange.services.accounts.account_speaking_connection``); every bot of the account is checked
 whichever of the account's keys it uses. For each account with bots:
 
+0. A tenant that no longer trades (suspended, disabled) has its bots' open orders cancelled first;
+   everything below still runs, so its live positions' books stay right.
 1. Unknown intents are resolved by asking the exchange about their ``orderLinkId`` (never by
    sending); one still unknown after an hour raises an alert, well inside Bybit's 24 h window.
 2. Executions since the last stored one are fetched (REST catch-up) and handed to the engine, so a
@@ -27,10 +29,17 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Tenant
 from bots.models import Bot, BotFill, BotPosition, OrderIntent
 from bots.services.alerts import alert_raise
 from bots.services.fills import OUR_PREFIXES
-from bots.services.orders import intent_resolve
+from bots.services.orders import (
+    UNKNOWN_EXPIRED,
+    intent_give_up,
+    intent_resolve,
+    intents_past_lookup_window,
+)
+from bots.services.protection import connection_orders_halt
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeConnection, Execution
@@ -49,6 +58,7 @@ class ReconcileReport:
     positions_corrected: int = 0
     positions_deferred: int = 0
     capital_flows: int = 0
+    orders_halted: int = 0
     alerts: list[str] = field(default_factory=list)
 
 
@@ -63,6 +73,12 @@ def reconcile_connection(*, connection: ExchangeConnection) -> ReconcileReport:
             state=Bot.State.DRAFT
         )
     )
+    if not Tenant.objects.get(pk=connection.tenant_id).trades:
+        # A tenant that no longer trades keeps no order on the book; its books are still kept.
+        try:
+            report.orders_halted = connection_orders_halt(connection=connection)
+        except ExchangeError as exc:  # the next run cancels; the books are kept regardless
+            log.warning("reconcile.halt_failed", connection_id=connection.pk, error=exc.message)
     _resolve_unknown(connection, gateway, report)
     caught_up = _catch_up_executions(connection, gateway, report)
     _check_positions(connection, gateway, bots, report, caught_up=caught_up)
@@ -80,9 +96,13 @@ def reconcile_connection(*, connection: ExchangeConnection) -> ReconcileReport:
 def _resolve_unknown(
     connection: ExchangeConnection, gateway: ExchangeGateway, report: ReconcileReport
 ) -> None:
+    # Past Bybit's look-up window: asked one last time, then given up with an alert.
+    for intent in intents_past_lookup_window(connection_id=connection.pk):
+        if intent_give_up(intent=intent, gateway=gateway):
+            report.alerts.append("order.unknown_expired")
     unknown = OrderIntent.objects.filter(
         bot__connection__account_id=connection.account_id, state=OrderIntent.State.UNKNOWN
-    )
+    ).exclude(error_code=UNKNOWN_EXPIRED)
     for intent in unknown:
         resolved = intent_resolve(intent=intent, gateway=gateway)
         if resolved.state != OrderIntent.State.UNKNOWN:

@@ -36,6 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from accounts.models import Tenant
 from bots.books import (
     AccountBooks,
     DryRunBooks,
@@ -56,7 +57,7 @@ from bots.models import (
 from bots.risk import AccountState, RiskDecision, decide
 from bots.services.bulk import bulk_set
 from bots.services.fills import intents_fill_simulated
-from bots.services.lifecycle import bot_transition
+from bots.services.lifecycle import bot_error, bot_transition
 from bots.services.live import publish_bot_event, publish_fill
 from bots.services.orders import intents_send_many, intents_write_many
 from bots.services.settings import limits_for
@@ -64,7 +65,7 @@ from bots.services.snapshots import snapshot_account_equity
 from bots.strategies import Bar, Signal, Target, get_strategy
 from exchange.gateway import ExchangeGateway, gateway_for_connection
 from exchange.instruments import instrument_get
-from exchange.models import Candle
+from exchange.models import Candle, ExchangeConnection
 from exchange.selectors import candles_recent
 from exchange.services.candles import market_data_environment
 
@@ -83,23 +84,22 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
     due: list[tuple[int, datetime]] = []
     # order_by() drops Bot's default ordering: DISTINCT would otherwise include the name and
     # return one "pair" per bot, and the loop below would run two queries per bot.
-    pairs = (
-        Bot.objects.filter(state=Bot.State.RUNNING)
-        .order_by()
-        .values_list("symbol", "timeframe")
-        .distinct()
-    )
+    # Only an active tenant's bots are due: a suspended, disabled or erased one gets no new tick.
+    trading = Bot.objects.filter(state=Bot.State.RUNNING, tenant__status=Tenant.Status.ACTIVE)
+    pairs = trading.order_by().values_list("symbol", "timeframe").distinct()
     for symbol, timeframe in pairs:
         latest = Candle.objects.filter(symbol=symbol, interval=timeframe).aggregate(m=Max("start"))[
             "m"
         ]
         if latest is None:
             continue
-        bots = Bot.objects.filter(
-            state=Bot.State.RUNNING, symbol=symbol, timeframe=timeframe
-        ).filter(Q(last_candle_start__lt=latest) | Q(last_candle_start=None))
+        bots = trading.filter(symbol=symbol, timeframe=timeframe).filter(
+            Q(last_candle_start__lt=latest) | Q(last_candle_start=None)
+        )
         with transaction.atomic():
-            ids = list(bots.select_for_update(skip_locked=True).values_list("id", flat=True))
+            ids = list(
+                bots.select_for_update(of=("self",), skip_locked=True).values_list("id", flat=True)
+            )
             if not ids:
                 continue
             Bot.objects.filter(id__in=ids).update(last_candle_start=latest)
@@ -299,6 +299,10 @@ class _Result:
     reasons: str = ""
     error: str = ""
     signal: dict[str, Any] = field(default_factory=dict)
+    # Why the exchange refused every order of the tick, when that says something about the bot:
+    # "key" (the key was refused), "margin" (not enough available balance); else "".
+    refused: str = ""
+    key_unusable: bool = False
 
 
 def tick_run(*, bot_id: int, candle_start: datetime) -> BotTick:
@@ -318,7 +322,7 @@ def ticks_run(*, bot_ids: Sequence[int], candle_start: datetime) -> list[BotTick
     simulated fills with their intents' state).
     """
     ticks = list(
-        BotTick.objects.select_related("bot__template", "bot__connection").filter(
+        BotTick.objects.select_related("bot__template", "bot__connection", "bot__tenant").filter(
             bot_id__in=bot_ids, candle_start=candle_start
         )
     )
@@ -332,7 +336,9 @@ def ticks_run(*, bot_ids: Sequence[int], candle_start: datetime) -> list[BotTick
             log.exception("ticks.chunk_failed", bots=len(pending), candle_start=str(candle_start))
             return [tick_run(bot_id=tick.bot_id, candle_start=candle_start) for tick in ticks]
         (tick,) = pending
-        _finish_all([tick], {tick.pk: _failed(tick.bot, exc)}, timezone.now())
+        results = {tick.pk: _failed(tick.bot, exc)}
+        _finish_all([tick], results, timezone.now())
+        _bots_health([tick], results)
     return ticks
 
 
@@ -341,7 +347,12 @@ def _run_pending(pending: list[BotTick], candle_start: datetime) -> None:
     results: dict[int, _Result] = {}
     running: list[BotTick] = []
     for tick in pending:
-        if tick.bot.state == Bot.State.RUNNING:
+        if not tick.bot.tenant.trades:
+            # Dispatched before the tenant was suspended or disabled: no decision, no order.
+            results[tick.pk] = _Result(
+                BotTick.Status.SKIPPED, f"skip.tenant_{tick.bot.tenant.status}"
+            )
+        elif tick.bot.state == Bot.State.RUNNING:
             running.append(tick)
         else:
             state = tick.bot.get_state_display().lower()
@@ -350,6 +361,7 @@ def _run_pending(pending: list[BotTick], candle_start: datetime) -> None:
     if running:
         _decide_and_act(running, results, publishes)
     _finish_all(pending, results, started)
+    _bots_health(pending, results)
     if publishes:
         transaction.on_commit(partial(_publish_all, publishes))
 
@@ -410,6 +422,7 @@ def _decide_and_act(
             results[tick.pk] = _failed(bot, errors[0], reasons=reasons)
         else:
             results[tick.pk] = _Result(BotTick.Status.DONE, reasons, signal=_signal_to_json(signal))
+        results[tick.pk].refused = _refusal(by_bot.get(bot.pk, []))
         if by_bot.get(bot.pk):
             publishes.append(
                 partial(publish_bot_event, tenant_id=bot.tenant_id, bot_id=bot.pk, kind="orders")
@@ -422,8 +435,12 @@ def _decide(
     bot: Bot, tick: BotTick, chunk: _Chunk
 ) -> tuple[RiskDecision, Decimal, Signal, ExchangeGateway | None]:
     """This bot's decision from the chunk's shared reads; (decision, peak equity, signal, gateway)."""
-    signal = chunk.signal(bot)
     live = bot.mode == Bot.Mode.LIVE
+    if live and (
+        bot.connection is None or bot.connection.status != ExchangeConnection.Status.ACTIVE
+    ):
+        raise KeyUnusable(bot)
+    signal = chunk.signal(bot)
     gateway = _gateway_for(bot) if live else None
     environment = bot.connection.environment if bot.connection else market_data_environment()
     instrument = instrument_get(environment, bot.symbol)
@@ -466,10 +483,108 @@ def _trip_breaker(bot: Bot, decision: RiskDecision) -> None:
 
 
 def _failed(bot: Bot, exc: BaseException, *, reasons: str = "") -> _Result:
+    if isinstance(exc, KeyUnusable):  # expected, and handled by putting the bot in error
+        log.warning("tick.key_unusable", tenant_id=str(bot.tenant_id), bot_id=bot.pk)
+        return _Result(BotTick.Status.FAILED, reasons, error=str(exc), key_unusable=True)
     log.error(
         "tick.failed", tenant_id=str(bot.tenant_id), bot_id=bot.pk, exc_info=exc
     )  # the traceback of the bot's own failure, not the chunk's
-    return _Result(BotTick.Status.FAILED, reasons, error=f"{type(exc).__name__}: {exc}")
+    # The exchange refused the key while deciding (reading the wallet): as for a refused order.
+    refused = "key" if type(exc).__name__ in KEY_REFUSALS else ""
+    return _Result(
+        BotTick.Status.FAILED, reasons, error=f"{type(exc).__name__}: {exc}", refused=refused
+    )
+
+
+# --- bot health -------------------------------------------------------------------------------
+class KeyUnusable(Exception):
+    """A live bot whose exchange key is missing, refused by the daily check, or retired."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.status = bot.connection.status if bot.connection else "missing"
+        self.key = bot.connection.api_key_last4 if bot.connection else ""
+        super().__init__(f"The bot's exchange key is {self.status}.")
+
+
+KEY_REFUSALS = frozenset({"AuthenticationError", "WrongEnvironmentError", "PermissionDeniedError"})
+MARGIN_REFUSALS = frozenset({"InsufficientBalanceError"})
+
+
+def _refusal(intents: Sequence[OrderIntent]) -> str:
+    """ "key" if the exchange refused the key, "margin" if every order sent was refused for
+    balance; "" otherwise (nothing sent, or something went through)."""
+    sent = [
+        i
+        for i in intents
+        if i.state not in (OrderIntent.State.PENDING, OrderIntent.State.SIMULATED)
+    ]
+    codes = {i.error_code for i in sent if i.state == OrderIntent.State.REJECTED}
+    if codes & KEY_REFUSALS:
+        return "key"
+    if sent and all(
+        i.state == OrderIntent.State.REJECTED and i.error_code in MARGIN_REFUSALS for i in sent
+    ):
+        return "margin"
+    return ""
+
+
+def _bots_health(ticks: Sequence[BotTick], results: dict[int, _Result]) -> None:
+    """Count each bot's ticks in a row that failed or had every order refused for margin; at
+    ``BOT_ERROR_AFTER_FAILED_TICKS`` the bot goes to the error state with one alert. An unusable
+    key puts the bot in error at once; a key the exchange refused is checked again right away
+    (the daily check's service), which puts every bot on it in error with one alert."""
+    from accounts.services.exchange_keys import exchange_key_validate
+
+    limit = int(settings.BOT_ERROR_AFTER_FAILED_TICKS)
+    changed: list[Bot] = []
+    checked: set[int] = set()
+    for tick in ticks:
+        result, bot = results.get(tick.pk), tick.bot
+        if result is None or result.status == BotTick.Status.SKIPPED:
+            continue
+        if result.key_unusable:
+            _bot_key_error(bot)
+            continue
+        connection = bot.connection
+        if result.refused == "key" and connection is not None and connection.pk not in checked:
+            checked.add(connection.pk)
+            connection = exchange_key_validate(connection=connection)
+            if connection.status != ExchangeConnection.Status.ACTIVE:
+                continue  # watch_key put the key's bots in error, with one alert
+        failing = result.status == BotTick.Status.FAILED or result.refused in ("key", "margin")
+        streak = bot.failure_streak + 1 if failing else 0
+        if streak == bot.failure_streak:
+            continue
+        bot.failure_streak = streak
+        changed.append(bot)
+        if streak >= limit:
+            _bot_streak_error(bot, result, streak)
+    if changed:
+        bulk_set(changed, ["failure_streak"])
+
+
+def _bot_key_error(bot: Bot) -> None:
+    connection = bot.connection
+    key = connection.api_key_last4 if connection else ""
+    status = connection.get_status_display().lower() if connection else "missing"
+    bot_error(
+        bot=bot, kind="bot.error.key", params={"bot": bot.name, "key": key, "reason": status},
+        reason=f"Its exchange key …{key} is {status}: connect a working key and rotate to it.",
+    )  # fmt: skip
+
+
+def _bot_streak_error(bot: Bot, result: _Result, streak: int) -> None:
+    if result.refused == "margin":
+        bot_error(
+            bot=bot, kind="bot.error.margin", params={"bot": bot.name, "count": streak},
+            reason="The exchange refused its orders for lack of margin, again and again.",
+        )  # fmt: skip
+    else:
+        bot_error(
+            bot=bot, kind="bot.error.failed_ticks",
+            params={"bot": bot.name, "count": streak, "error": result.error[:200]},
+            reason=f"{streak} ticks in a row failed: {result.error[:200]}",
+        )  # fmt: skip
 
 
 def _finish_all(pending: list[BotTick], results: dict[int, _Result], started: datetime) -> None:

@@ -151,6 +151,18 @@ def add_routes(app: web.Application, sim: Controlled) -> None:
         await sim.commit()
         return {"uid": uid, "api_key": key.api_key, "api_secret": key.secret}
 
+    async def update_key(r: web.Request) -> Any:
+        body = await _body(r)
+        changes = {n: bool(body[n]) for n in ("read_only", "withdraw") if n in body}
+        key = sim.engine.update_key(r.match_info["api_key"], **changes)
+        await sim.commit()
+        return {"api_key": key.api_key, "read_only": key.read_only, "withdraw": key.withdraw}
+
+    async def revoke_key(r: web.Request) -> Any:
+        sim.engine.revoke_key(r.match_info["api_key"])
+        await sim.commit()
+        return {"revoked": r.match_info["api_key"]}
+
     async def deposit(r: web.Request) -> Any:
         uid = int(r.match_info["uid"])
         sim.engine.deposit(uid, _amount((await _body(r))["amount"]))
@@ -221,6 +233,8 @@ def add_routes(app: web.Application, sim: Controlled) -> None:
     router.add_post("/sim/accounts", guarded(create_account))
     router.add_get("/sim/accounts/{uid}", guarded(get_account))
     router.add_post("/sim/accounts/{uid}/keys", guarded(add_key))
+    router.add_post("/sim/keys/{api_key}", guarded(update_key))
+    router.add_delete("/sim/keys/{api_key}", guarded(revoke_key))
     router.add_post("/sim/accounts/{uid}/deposit", guarded(deposit))
     router.add_post("/sim/accounts/{uid}/withdraw", guarded(withdraw))
     router.add_get("/sim/faults", guarded(list_faults))

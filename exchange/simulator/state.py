@@ -196,6 +196,25 @@ class State:
         self.store.put("api_keys", key.api_key, uid, key.key_id, key)
         return key
 
+    def update_key(self, api_key: str, **changes: bool) -> ApiKey:
+        """Change a key's permissions after it was made (``read_only``, ``withdraw``), as a client
+        can on Bybit's key page: the service's daily check must notice."""
+        key = self.find_key(api_key)
+        if key is None:
+            raise KeyError(api_key)
+        for name, value in changes.items():
+            setattr(key, name, value)
+        self.store.put("api_keys", key.api_key, key.uid, key.key_id, key)
+        return key
+
+    def revoke_key(self, api_key: str) -> None:
+        """Delete a key, as on Bybit: every later call with it is refused (10003)."""
+        if self.find_key(api_key) is None:
+            raise KeyError(api_key)
+        self.store.flush()
+        self.store.delete("api_keys", api_key)
+        self.keys.pop(api_key, None)
+
     def find_key(self, api_key: str) -> ApiKey | None:
         """A key by its public part; keys the ``account`` command wrote meanwhile are picked up."""
         key = self.keys.get(api_key)

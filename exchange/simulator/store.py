@@ -49,6 +49,11 @@ class Store:
         """Mark a record for writing; the latest version wins."""
         self._pending[(table, key)] = (uid, seq, obj)
 
+    def delete(self, table: str, key: str) -> None:
+        """Remove a record now (and any unwritten version of it)."""
+        self._pending.pop((table, key), None)
+        self.db.execute(f"DELETE FROM {table} WHERE id = ?", (key,))  # noqa: S608 - table names
+
     def set_meta(self, key: str, value: str) -> None:
         self._meta[key] = value
 

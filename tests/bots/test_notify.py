@@ -86,3 +86,33 @@ def test_open_alert_with_the_same_key_is_not_duplicated():
     assert alert_raise(tenant_id=owner.tenant_id, kind="k", message="m", dedupe_key="same") is None
     assert Alert.objects.count() == 1
     assert not NotificationSettings.objects.exists()  # defaults: email on, no webhook
+
+
+def test_an_operator_alert_reaches_the_staff_mailbox_and_the_operator_webhook_once(
+    receiver, settings
+):
+    """An alert with no tenant is mailed to every active staff user and posted, signed, to the
+    operator webhook with its severity; a retried delivery sends nothing again."""
+    from bots.tasks import deliver_alert
+    from tests.factories import StaffUserFactory, UserFactory
+
+    staff = StaffUserFactory(email="ops@example.test")
+    StaffUserFactory(email="gone@example.test", is_active=False)
+    UserFactory(email="client@example.test")
+    settings.OPERATOR_ALERT_WEBHOOK_URL = f"http://127.0.0.1:{receiver.server_address[1]}/ops"
+    settings.OPERATOR_ALERT_WEBHOOK_SECRET = WEBHOOK_SECRET
+    alert = alert_raise(
+        tenant_id=None, kind="connectivity.streams", severity="critical",
+        message="Exchange streams shard 1 has not reported for over 5 minutes.",
+    )  # fmt: skip
+    assert alert is not None
+
+    first = deliver_alert(alert.pk)
+    again = deliver_alert(alert.pk)
+
+    assert first["operator"] is True and again["operator"] is False
+    (message,) = mail.outbox
+    assert message.to == [staff.email] and "Critical" in message.subject
+    ((body, signature),) = receiver.received
+    assert signature == webhook_signature(WEBHOOK_SECRET, body)
+    assert json.loads(body)["severity"] == "critical"

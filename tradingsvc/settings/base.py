@@ -188,6 +188,13 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
 # Minutes a streams shard may stay silent before the operator is alerted.
 CONNECTIVITY_ALERT_MINUTES: int = env.int("CONNECTIVITY_ALERT_MINUTES", default=5)
+# Operator alerts (no tenant, or a tenant's alert the staff must act on too) are emailed to every
+# active staff user; this webhook (signed with the secret like a client's) also receives them.
+OPERATOR_ALERT_WEBHOOK_URL: str = env("OPERATOR_ALERT_WEBHOOK_URL", default="")
+OPERATOR_ALERT_WEBHOOK_SECRET: str = env("OPERATOR_ALERT_WEBHOOK_SECRET", default="")
+# Ticks in a row that fail (or have every order refused for lack of margin) before a bot is put in
+# the error state and its client and the operator are alerted.
+BOT_ERROR_AFTER_FAILED_TICKS: int = env.int("BOT_ERROR_AFTER_FAILED_TICKS", default=3)
 # Bots ticked per Celery task (they share the candle and usually the signal).
 TICK_BATCH_SIZE: int = env.int("TICK_BATCH_SIZE", default=25)
 # Live orders in flight at once per worker process (each key's orders still go one at a time).

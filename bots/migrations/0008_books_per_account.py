@@ -26,7 +26,7 @@ def flows_and_fills_to_accounts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("bots", "0004_client_history_indexes"),
+        ("bots", "0007_kill_switch_enforcement"),
         ("exchange", "0003_exchange_account"),
     ]
 
