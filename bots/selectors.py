@@ -11,10 +11,11 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
+from bots.market import market_environment_expression
 from bots.models import (
     Alert,
     Bot,
@@ -87,9 +88,12 @@ def _bots_with_figures(tenant: Tenant, day_start: datetime) -> QuerySet[Bot]:
         .annotate(pnl=F("realised_pnl") + F("unrealised_pnl"))
     )
     last_close = Candle.objects.filter(
-        symbol=OuterRef("symbol"), interval=OuterRef("timeframe")
+        environment=OuterRef("market_environment"),
+        symbol=OuterRef("symbol"),
+        interval=OuterRef("timeframe"),
     ).order_by("-start")
     return tenant_bots(tenant).annotate(
+        market_environment=market_environment_expression(),
         position_qty=Subquery(position.values("qty")[:1], output_field=_money()),
         position_avg=Subquery(position.values("avg_price")[:1], output_field=_money()),
         position_realised=Subquery(position.values("realised_pnl")[:1], output_field=_money()),
@@ -211,7 +215,7 @@ def bot_activity(tenant: Tenant, *, since: timedelta = timedelta(days=30)) -> Qu
     """Ticks that did or decided something, newest first, with the strategy's reasons."""
     return (
         BotTick.objects.filter(bot__tenant=tenant, started_at__gte=timezone.now() - since)
-        .exclude(reasons="", error="")
+        .exclude(Q(reasons="") & Q(error="") & ~Q(signal__has_key="no_decision"))
         .select_related("bot")
         .order_by("-candle_start")
     )
