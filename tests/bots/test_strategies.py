@@ -121,7 +121,7 @@ def test_the_window_is_the_consecutive_run_ending_at_the_candle():
 
     window = decision_window(holed, need=27, step=HOUR, decided_at=bars[-1].start)
 
-    assert list(window) == bars[41:]  # type: ignore[arg-type]
+    assert list(window) == bars[41:]
 
 
 def test_trend_following_goes_long_in_an_uptrend():
