@@ -117,5 +117,5 @@ def market_data_depth(*, environment: str, symbol: str, interval: str) -> int:
     largest = MarketDataSubscription.objects.filter(
         environment=environment, symbol=symbol, interval=interval
     ).aggregate(m=Max("lookback"))["m"]
-    margin = int(getattr(settings, "EXCHANGE_CANDLE_DEPTH_MARGIN", 50))
+    margin = int(settings.EXCHANGE_CANDLE_DEPTH_MARGIN)
     return max(int(settings.EXCHANGE_CANDLE_BACKFILL), int(largest or 0) + margin)
