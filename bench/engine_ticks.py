@@ -226,7 +226,9 @@ def run(bots: int, mode: str, sim_port: int, sample: int) -> dict[str, float]:
     fleet = make_bots(bots, mode, sim_port, label, Bot.State.RUNNING)
     sampled = make_bots(sample, mode, sim_port, f"{label} sample", Bot.State.PAUSED)
     template = RiskTemplate.objects.get(slug="moderate")
-    market_data_subscribe(symbol="BTCUSDT", interval=template.timeframe, consumer="bench")
+    market_data_subscribe(
+        environment="simulator", symbol="BTCUSDT", interval=template.timeframe, consumer="bench"
+    )
 
     next_candle(sim_port)
     started = time.monotonic()

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from bots.market import WARMING_UP, bots_readiness
 from bots.models import (
     Alert,
     Bot,
@@ -71,6 +72,22 @@ class BotAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
+class CannotDecideFilter(admin.SimpleListFilter):
+    """Running bots that cannot decide on their next candle yet (``bots.market.bots_readiness``)."""
+
+    title = "market data"
+    parameter_name = "market_data"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[str, str]]:
+        return [("not_ready", "Cannot decide yet (warming up or waiting for data)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Bot]) -> QuerySet[Bot]:
+        if self.value() != "not_ready":
+            return queryset
+        running = list(queryset.filter(state=Bot.State.RUNNING).select_related("connection"))
+        return queryset.filter(pk__in=list(bots_readiness(running)))
+
+
 @admin.register(Bot)
 class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = BotAdminForm
@@ -82,9 +99,10 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "strategy",
         "mode",
         "state",
+        "market_data",
         "last_candle_start",
     )
-    list_filter = ("state", "mode", "strategy", "timeframe")
+    list_filter = (CannotDecideFilter, "state", "mode", "strategy", "timeframe")
     search_fields = ("name", "tenant__name", "symbol")
     readonly_fields = (
         "strategy",
@@ -107,6 +125,19 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 )
             except TransitionRefused as exc:
                 self.message_user(request, f"{bot}: {exc}", messages.ERROR)
+
+    @admin.display(description="market data")
+    def market_data(self, obj: Bot) -> str:
+        """Why a running bot has not decided yet; candle holes are listed under Exchange."""
+        found = bots_readiness([obj]).get(obj.pk)
+        if found is None:
+            return "-"
+        if found.state == WARMING_UP and found.first_decision_at is not None:
+            return (
+                f"warming up: {found.have} of {found.need} candles, "
+                f"first decision at about {found.first_decision_at:%Y-%m-%d %H:%M} UTC"
+            )
+        return f"waiting for market data ({found.have} of {found.need} candles)"
 
     @admin.action(description="Pause")
     def pause(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:

@@ -39,6 +39,7 @@ from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, 
 from django.db.models.functions import Coalesce
 
 from accounts.models import Tenant
+from bots.market import market_environment_expression
 from bots.models import Bot, BotPosition, CapitalFlow, EquitySnapshot
 from bots.risk import AccountState
 from exchange.models import Candle, ExchangeAccount
@@ -235,10 +236,13 @@ def dry_run_books(bots: Sequence[Bot], *, now: datetime) -> dict[int, DryRunBook
     midnight = day_start(now)
     position = BotPosition.objects.filter(bot=OuterRef("pk"), symbol=OuterRef("symbol"))
     last_close = Candle.objects.filter(
-        symbol=OuterRef("symbol"), interval=OuterRef("timeframe")
+        environment=OuterRef("market_environment"),
+        symbol=OuterRef("symbol"),
+        interval=OuterRef("timeframe"),
     ).order_by("-start")
     rows = (
         Bot.objects.filter(pk__in=[b.pk for b in bots])
+        .annotate(market_environment=market_environment_expression())
         .annotate(
             qty=Coalesce(Subquery(position.values("qty")[:1]), Value(ZERO), output_field=_money()),
             avg=Coalesce(

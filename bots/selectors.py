@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from bots.books import accounts_latest_equity, day_start, dry_run_equity, tenant_equity
+from bots.market import market_environment_expression
 from bots.models import (
     Alert,
     Bot,
@@ -102,9 +103,12 @@ def _bots_with_figures(tenant: Tenant, day_start: datetime) -> QuerySet[Bot]:
         .annotate(pnl=F("realised_pnl") + F("unrealised_pnl"))
     )
     last_close = Candle.objects.filter(
-        symbol=OuterRef("symbol"), interval=OuterRef("timeframe")
+        environment=OuterRef("market_environment"),
+        symbol=OuterRef("symbol"),
+        interval=OuterRef("timeframe"),
     ).order_by("-start")
     return tenant_bots(tenant).annotate(
+        market_environment=market_environment_expression(),
         position_qty=Subquery(position.values("qty")[:1], output_field=_money()),
         position_avg=Subquery(position.values("avg_price")[:1], output_field=_money()),
         position_realised=Subquery(position.values("realised_pnl")[:1], output_field=_money()),
@@ -235,7 +239,7 @@ def bot_activity(tenant: Tenant, *, since: timedelta = timedelta(days=30)) -> Qu
     """Ticks that did or decided something, newest first, with the strategy's reasons."""
     return (
         BotTick.objects.filter(bot__tenant=tenant, started_at__gte=timezone.now() - since)
-        .exclude(reasons="", error="")
+        .exclude(Q(reasons="") & Q(error="") & ~Q(signal__has_key="no_decision"))
         .select_related("bot")
         .order_by("-candle_start")
     )

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("bots", "0007_kill_switch_enforcement"),
-        ("exchange", "0003_exchange_account"),
+        ("exchange", "0004_exchange_account"),
     ]
 
     operations = [

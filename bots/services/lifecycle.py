@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.services.audit import audit_record
+from bots.market import bot_lookback, bot_market_environment
 from bots.models import Bot
 from bots.services.live import publish_bot_event
 from exchange.models import ExchangeConnection
@@ -71,8 +72,12 @@ def bot_transition(
 
         breaker_resume(bot=bot, by=by if getattr(by, "pk", None) else None, request=request)  # type: ignore[arg-type]
     if to == State.RUNNING:
-        # The candle sync fetches what running bots need; one subscription per bot.
-        market_data_subscribe(symbol=bot.symbol, interval=bot.timeframe, consumer=f"bot:{bot.pk}")
+        # The candle sync fetches what running bots need, in the bot's own environment and to
+        # its strategy's lookback; a pair lacking that depth is synced at once (after commit).
+        market_data_subscribe(
+            environment=bot_market_environment(bot), symbol=bot.symbol, interval=bot.timeframe,
+            consumer=f"bot:{bot.pk}", lookback=bot_lookback(bot),
+        )  # fmt: skip
     elif to == State.STOPPED:
         market_data_unsubscribe(consumer=f"bot:{bot.pk}")
     bot.state = to

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
+from bots.market import bot_market_environment
 from bots.models import Bot, BotPosition, KillSwitch, OrderIntent
 from bots.services.fills import FillData, fill_apply
 from bots.services.live import publish_bot_event
@@ -31,7 +32,8 @@ from bots.services.orders import (
 )
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
-from exchange.models import Candle, ExchangeConnection
+from exchange.models import ExchangeConnection
+from exchange.selectors import candle_latest
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -193,8 +195,8 @@ def _flatten_dry_run(switch: KillSwitch, bot: Bot) -> int:
     position = BotPosition.objects.filter(bot=bot, symbol=bot.symbol).first()
     if position is None or position.qty == 0:
         return 0
-    candle = (
-        Candle.objects.filter(symbol=bot.symbol, interval=bot.timeframe).order_by("-start").first()
+    candle = candle_latest(
+        environment=bot_market_environment(bot), symbol=bot.symbol, interval=bot.timeframe
     )
     if candle is None:
         return 0

@@ -17,15 +17,20 @@ from django.utils import timezone
 
 from bots.books import accounts_equity_sum, dry_run_equity
 from bots.books import unrealised_pnl as position_unrealised
+from bots.market import bot_market_environment
 from bots.models import Bot, BotPosition, EquitySnapshot
 from bots.services.live import publish_bot_event
 from exchange.gateway import ExchangeGateway
-from exchange.models import Candle, ExchangeAccount, ExchangeConnection
+from exchange.models import ExchangeAccount, ExchangeConnection
+from exchange.selectors import candle_latest
 from reports.services.rollups import rollup_record
 
 
-def _last_price(symbol: str, interval: str) -> Decimal | None:
-    candle = Candle.objects.filter(symbol=symbol, interval=interval).order_by("-start").first()
+def _last_price(bot: Bot) -> Decimal | None:
+    """The bot's last close, from its own environment's candles."""
+    candle = candle_latest(
+        environment=bot_market_environment(bot), symbol=bot.symbol, interval=bot.timeframe
+    )
     return candle.close if candle else None
 
 
@@ -92,9 +97,7 @@ def snapshot_bot(*, bot: Bot, at: datetime | None = None) -> EquitySnapshot:
     at = at or timezone.now()
     position = BotPosition.objects.filter(bot=bot, symbol=bot.symbol).first()
     realised = position.realised_pnl if position else Decimal(0)
-    unrealised = (
-        unrealised_pnl(position, _last_price(bot.symbol, bot.timeframe)) if position else Decimal(0)
-    )
+    unrealised = unrealised_pnl(position, _last_price(bot)) if position else Decimal(0)
     if bot.mode == Bot.Mode.DRY_RUN:
         equity = dry_run_equity(realised=realised, unrealised=unrealised)
     else:

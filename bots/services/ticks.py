@@ -45,6 +45,7 @@ from bots.books import (
     dry_run_books,
     dry_run_equity,
 )
+from bots.market import bot_market_environment
 from bots.models import (
     Bot,
     BotFill,
@@ -62,12 +63,14 @@ from bots.services.live import publish_bot_event, publish_fill
 from bots.services.orders import intents_send_many, intents_write_many
 from bots.services.settings import limits_for
 from bots.services.snapshots import snapshot_account_equity
-from bots.strategies import Bar, Signal, Target, get_strategy
+from bots.strategies import Bar, NoDecision, NoDecisionCode, Signal, Target, get_strategy
 from exchange.gateway import ExchangeGateway, gateway_for_connection
 from exchange.instruments import instrument_get
 from exchange.models import Candle, ExchangeConnection
 from exchange.selectors import candles_recent
 from exchange.services.candles import market_data_environment
+from exchange.services.market_data import candles_request_sync, market_environment
+from exchange.types import interval_delta
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -84,17 +87,33 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
     due: list[tuple[int, datetime]] = []
     # order_by() drops Bot's default ordering: DISTINCT would otherwise include the name and
     # return one "pair" per bot, and the loop below would run two queries per bot.
+    # Each bot ticks on its own environment's candles: group the running pairs by market-data
+    # environment (a key's environment, demo trading reading mainnet's; no key: the default).
     # Only an active tenant's bots are due: a suspended, disabled or erased one gets no new tick.
     trading = Bot.objects.filter(state=Bot.State.RUNNING, tenant__status=Tenant.Status.ACTIVE)
-    pairs = trading.order_by().values_list("symbol", "timeframe").distinct()
-    for symbol, timeframe in pairs:
-        latest = Candle.objects.filter(symbol=symbol, interval=timeframe).aggregate(m=Max("start"))[
-            "m"
-        ]
+    groups: dict[tuple[str, str, str], set[str | None]] = {}
+    for key_env, symbol, timeframe in (
+        trading.order_by().values_list("connection__environment", "symbol", "timeframe").distinct()
+    ):
+        env = market_environment(key_env) if key_env else market_data_environment()
+        groups.setdefault((env, symbol, timeframe), set()).add(key_env)
+    for (env, symbol, timeframe), key_envs in sorted(groups.items(), key=str):
+        latest = Candle.objects.filter(
+            environment=env, symbol=symbol, interval=timeframe
+        ).aggregate(m=Max("start"))["m"]
         if latest is None:
             continue
-        bots = trading.filter(symbol=symbol, timeframe=timeframe).filter(
-            Q(last_candle_start__lt=latest) | Q(last_candle_start=None)
+        of_env = Q(
+            connection_id__in=ExchangeConnection.objects.filter(
+                environment__in=[e for e in key_envs if e]
+            ).values("id")
+        )
+        if None in key_envs:
+            of_env |= Q(connection_id=None)
+        bots = (
+            trading.filter(symbol=symbol, timeframe=timeframe)
+            .filter(of_env)
+            .filter(Q(last_candle_start__lt=latest) | Q(last_candle_start=None))
         )
         with transaction.atomic():
             ids = list(
@@ -122,14 +141,25 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
 
 
 # --- the shared signal ------------------------------------------------------------------------
-def signal_key(strategy: str, params: dict[str, Any]) -> str:
-    canonical = json.dumps({"strategy": strategy, "params": params}, sort_keys=True, default=str)
+def signal_key(strategy: str, params: dict[str, Any], environment: str = "") -> str:
+    """The shared signal's key: strategy, parameters and the environment whose candles it read."""
+    canonical = json.dumps(
+        {"strategy": strategy, "params": params, "environment": environment},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def _signal_to_json(signal: Signal) -> dict[str, Any]:
     data = asdict(signal)
     data["target"] = signal.target.value
+    if signal.no_decision is None:
+        data.pop("no_decision")
+    else:
+        gap_at = signal.no_decision.gap_at
+        data["no_decision"]["code"] = signal.no_decision.code.value
+        data["no_decision"]["gap_at"] = gap_at.isoformat() if gap_at else None
     cleaned: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return cleaned
 
@@ -144,21 +174,50 @@ def _signal_from_json(data: dict[str, Any]) -> Signal:
         stop_distance=dec(data.get("stop_distance")),
         take_profit_distance=dec(data.get("take_profit_distance")),
         indicators={k: Decimal(str(v)) for k, v in (data.get("indicators") or {}).items()},
+        no_decision=no_decision_from_json(data.get("no_decision")),
+    )
+
+
+def no_decision_from_json(data: Any) -> NoDecision | None:
+    """A stored guard refusal (a tick's ``signal["no_decision"]``), or None."""
+    if not isinstance(data, dict):
+        return None
+    gap_at = data.get("gap_at")
+    return NoDecision(
+        code=NoDecisionCode(data["code"]),
+        have=int(data["have"]),
+        need=int(data["need"]),
+        gap_at=datetime.fromisoformat(gap_at) if gap_at else None,
     )
 
 
 def _signal_compute(bot: Bot, key: str, candle_start: datetime) -> Signal:
-    """Run the strategy for this candle and share the result (the first writer wins)."""
+    """Run the strategy for this candle and share the result (the first writer wins).
+
+    The strategy gets its window only when the lookback's consecutive closed candles end at this
+    candle (``decision_window``). Otherwise the signal carries the guard's refusal, is not shared
+    (a later chunk of the same candle may find the history repaired), and the pair's sync is asked
+    to fetch what is missing now rather than at its next beat.
+    """
     strategy = get_strategy(bot.strategy)
     params = strategy.clean_params(bot.strategy_params)
+    env = bot_market_environment(bot)
     klines = candles_recent(
+        environment=env,
         symbol=bot.symbol,
         interval=bot.timeframe,
         limit=strategy.warmup(params) + 50,
         until=candle_start,
     )
     bars = [Bar(k.start, k.open, k.high, k.low, k.close, k.volume) for k in klines]
-    signal = strategy.run(bars, params)
+    signal = strategy.run(bars, params, step=interval_delta(bot.timeframe), decided_at=candle_start)
+    if signal.no_decision is not None:
+        transaction.on_commit(
+            partial(
+                candles_request_sync, environment=env, symbol=bot.symbol, interval=bot.timeframe
+            )
+        )
+        return signal
     try:
         with transaction.atomic():
             SharedSignal.objects.create(
@@ -172,7 +231,7 @@ def _signal_compute(bot: Bot, key: str, candle_start: datetime) -> Signal:
 
 def shared_signal(bot: Bot, candle_start: datetime) -> Signal:
     """The strategy's signal for this candle: computed by the first bot that needs it, then read."""
-    key = signal_key(bot.strategy, bot.strategy_params)
+    key = signal_key(bot.strategy, bot.strategy_params, bot_market_environment(bot))
     existing = SharedSignal.objects.filter(
         key=key, symbol=bot.symbol, timeframe=bot.timeframe, candle_start=candle_start
     ).first()
@@ -193,7 +252,7 @@ class _Chunk:
     bots: list[Bot]
     signal_slots: dict[int, SignalSlot] = field(default_factory=dict)
     signals: dict[SignalSlot, Signal | Exception] = field(default_factory=dict)
-    candles: dict[tuple[str, str], Candle] = field(default_factory=dict)
+    candles: dict[tuple[str, str, str], Candle] = field(default_factory=dict)
     positions: dict[tuple[int, str], Decimal] = field(default_factory=dict)
     accounts: dict[int, AccountBooks] = field(default_factory=dict)
     dry_runs: dict[int, DryRunBooks] = field(default_factory=dict)
@@ -203,12 +262,17 @@ class _Chunk:
     def load(cls, bots: list[Bot], candle_start: datetime) -> _Chunk:
         chunk = cls(candle_start=candle_start, bots=bots)
         keys = {}
+        environments = set()
         for bot in bots:
             params = json.dumps(bot.strategy_params, sort_keys=True, default=str)
-            if (bot.strategy, params) not in keys:
-                keys[(bot.strategy, params)] = signal_key(bot.strategy, bot.strategy_params)
+            env = bot_market_environment(bot)
+            environments.add(env)
+            if (bot.strategy, params, env) not in keys:
+                keys[(bot.strategy, params, env)] = signal_key(
+                    bot.strategy, bot.strategy_params, env
+                )
             chunk.signal_slots[bot.pk] = (
-                keys[(bot.strategy, params)], bot.symbol, bot.timeframe
+                keys[(bot.strategy, params, env)], bot.symbol, bot.timeframe
             )  # fmt: skip
         slots = set(chunk.signal_slots.values())
         symbols = {bot.symbol for bot in bots}
@@ -223,9 +287,12 @@ class _Chunk:
                 stored.signal
             )
         for candle in Candle.objects.filter(
-            start=candle_start, symbol__in=symbols, interval__in=timeframes
+            start=candle_start,
+            environment__in=environments,
+            symbol__in=symbols,
+            interval__in=timeframes,
         ):
-            chunk.candles[(candle.symbol, candle.interval)] = candle
+            chunk.candles[(candle.environment, candle.symbol, candle.interval)] = candle
         for position in BotPosition.objects.filter(bot_id__in=[bot.pk for bot in bots]):
             chunk.positions[(position.bot_id, position.symbol)] = position.qty
         tenants = {bot.tenant_id for bot in bots}
@@ -258,6 +325,15 @@ class _Chunk:
         found = self.signals[slot]
         if isinstance(found, Exception):
             raise found
+        return found
+
+    def candle(self, bot: Bot) -> Candle:
+        """The candle being decided, of the bot's own environment."""
+        found = self.candles.get((bot_market_environment(bot), bot.symbol, bot.timeframe))
+        if found is None:
+            raise Candle.DoesNotExist(
+                f"no {bot.symbol} {bot.timeframe} candle at {self.candle_start.isoformat()}"
+            )
         return found
 
     def kill_switch(self, bot: Bot) -> str | None:
@@ -375,6 +451,16 @@ def _decide_and_act(
     for tick in running:
         bot = tick.bot
         try:
+            guarded = chunk.signal(bot)
+        except Exception as exc:
+            results[tick.pk] = _failed(bot, exc)
+            continue
+        if guarded.no_decision is not None:
+            # No decision on a window with too few or missing candles: no order, the reason kept
+            # as a code (rendered in the reader's language), the repair already requested.
+            results[tick.pk] = _Result(BotTick.Status.SKIPPED, signal=_signal_to_json(guarded))
+            continue
+        try:
             decision, peak, signal, gateway = _decide(bot, tick, chunk)
         except Exception as exc:
             results[tick.pk] = _failed(bot, exc)
@@ -405,7 +491,7 @@ def _decide_and_act(
                 queues.setdefault(id(gateway), (gateway, []))[1].append(intent)
             else:
                 simulated.append(intent)
-                prices[intent.pk] = chunk.candles[(bot.symbol, bot.timeframe)].close
+                prices[intent.pk] = chunk.candle(bot).close
     failed_sends = intents_send_many(
         queues=list(queues.values()),
         threads=int(getattr(settings, "TICK_SEND_THREADS", DEFAULT_SEND_THREADS)),
@@ -444,11 +530,7 @@ def _decide(
     gateway = _gateway_for(bot) if live else None
     environment = bot.connection.environment if bot.connection else market_data_environment()
     instrument = instrument_get(environment, bot.symbol)
-    candle = chunk.candles.get((bot.symbol, bot.timeframe))
-    if candle is None:
-        raise Candle.DoesNotExist(
-            f"no {bot.symbol} {bot.timeframe} candle at {tick.candle_start.isoformat()}"
-        )
+    candle = chunk.candle(bot)
     account = chunk.account(bot, gateway)
     decision = decide(
         signal=signal,

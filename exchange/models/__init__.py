@@ -2,11 +2,12 @@
 
 from exchange.models.account import ExchangeAccount
 from exchange.models.connection import ExchangeConnection, ExchangeEnvironment
-from exchange.models.market import Candle, MarketDataSubscription
+from exchange.models.market import Candle, CandleHole, MarketDataSubscription
 from exchange.models.streams import Execution, StreamShard
 
 __all__ = [
     "Candle",
+    "CandleHole",
     "ExchangeAccount",
     "ExchangeConnection",
     "ExchangeEnvironment",

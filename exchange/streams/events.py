@@ -53,11 +53,13 @@ class WalletEvent:
 class KlineEvent:
     kline: Kline
     confirmed: bool
+    environment: str = "mainnet"  # the market-data environment the candle belongs to
 
 
 @dataclass(frozen=True)
 class TickerEvent:
     ticker: Ticker
+    environment: str = "mainnet"
 
 
 StreamEvent = ExecutionEvent | OrderEvent | PositionEvent | WalletEvent | KlineEvent | TickerEvent

@@ -393,13 +393,17 @@ EXCHANGE_IP_BAN_SECONDS: float = env.float("EXCHANGE_IP_BAN_SECONDS", default=60
 EXCHANGE_LIMIT_MAX_WAIT_SECONDS: float = env.float("EXCHANGE_LIMIT_MAX_WAIT_SECONDS", default=30.0)
 # Hosts behind one NAT share a budget: give them the same name; hosts with their own IP, their own.
 EXCHANGE_EGRESS_NAME: str = env("EXCHANGE_EGRESS_NAME", default="default")
-# Candles: how many to backfill on first use, and how far back each run looks for gaps.
+# Candles: each pair keeps its readers' largest lookback + the margin, never fewer than the backfill,
+# whole; each run also looks for gaps this many intervals back (whichever window is longer).
 EXCHANGE_CANDLE_BACKFILL: int = env.int("EXCHANGE_CANDLE_BACKFILL", default=1000)
+EXCHANGE_CANDLE_DEPTH_MARGIN: int = env.int("EXCHANGE_CANDLE_DEPTH_MARGIN", default=50)
 EXCHANGE_CANDLE_REPAIR_WINDOW: int = env.int("EXCHANGE_CANDLE_REPAIR_WINDOW", default=1000)
-# Which environment candles and public streams come from (production: mainnet's real market).
+# Where bots without a key (dry run) read candles; a bot with a key reads its key's environment
+# (demo trading: mainnet's). Production: mainnet's real market.
 EXCHANGE_MARKET_DATA_ENVIRONMENT: str = env("EXCHANGE_MARKET_DATA_ENVIRONMENT", default="mainnet")
-# Pairs kept even when no bot uses them, e.g. [("BTCUSDT", "1")].
-EXCHANGE_MARKET_DATA_ALWAYS: list[tuple[str, str]] = []
+# Pairs kept even when no bot uses them, e.g. [("BTCUSDT", "1")] (default environment) or
+# [("testnet", "BTCUSDT", "1")].
+EXCHANGE_MARKET_DATA_ALWAYS: list[tuple[str, ...]] = []
 EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float(
     "EXCHANGE_INSTRUMENTS_TTL_SECONDS", default=3600.0
 )

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_tenant_deletion_requested_at'),
-        ('exchange', '0002_candles_executions_streams'),
+        ('exchange', '0003_market_data_per_environment'),
     ]
 
     operations = [
