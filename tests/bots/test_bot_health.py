@@ -259,7 +259,7 @@ def test_a_retired_key_puts_its_bot_in_error_once_instead_of_failing_every_candl
     assert later == []
 
 
-def test_ticks_failing_again_and_again_put_the_bot_in_error_with_one_alert(owner, settings):
+def test_ticks_failing_again_and_again_put_the_bot_in_error_with_one_alert(sim, owner, settings):
     """Three failed ticks in a row (no candle to decide on): error, one alert, for the staff too."""
     from datetime import timedelta
 
