@@ -169,13 +169,13 @@ class BotPositionAdmin(ReadOnlyAdmin):
 
 @admin.register(EquitySnapshot)
 class EquitySnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("tenant", "bot", "at", "equity", "realised_pnl", "unrealised_pnl")
+    list_display = ("tenant", "account", "bot", "at", "equity", "realised_pnl", "unrealised_pnl")
     list_filter = ("tenant",)
 
 
 @admin.register(CapitalFlow)
 class CapitalFlowAdmin(ReadOnlyAdmin):
-    list_display = ("tenant", "kind", "amount", "coin", "at")
+    list_display = ("tenant", "account", "kind", "amount", "coin", "at")
     list_filter = ("kind",)
 
 

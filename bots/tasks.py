@@ -34,24 +34,24 @@ def tick(bot_id: int, candle_start: str) -> str:
 
 @shared_task(name="bots.reconcile_all")
 def reconcile_all() -> int:
-    """Beat (every minute) and worker start: one reconciliation task per connection with bots,
-    and another enforcement pass of every engaged kill switch not yet enforced."""
-    from bots.models import Bot
-
-    ids = set(
-        Bot.objects.exclude(connection=None)
-        .exclude(state__in=[Bot.State.DRAFT, Bot.State.STOPPED])
-        .values_list("connection_id", flat=True)
-    )
-    for connection_id in ids:
-        reconcile.delay(connection_id=connection_id)
+    """Beat (every minute) and worker start: one reconciliation per exchange account with bots,
+    through the key that speaks for it, and another enforcement pass of every engaged kill switch
+    not yet enforced."""
     from bots.models import KillSwitch
+    from bots.selectors import accounts_in_use
+    from exchange.services.accounts import account_speaking_connection
 
+    queued = 0
+    for account_id in accounts_in_use():
+        connection = account_speaking_connection(account_id)
+        if connection is not None:
+            reconcile.delay(connection_id=connection.pk)
+            queued += 1
     for switch_id in KillSwitch.objects.filter(active=True, enforced_at=None).values_list(
         "id", flat=True
     ):
         enforce_kill_switch.delay(switch_id=switch_id)
-    return len(ids)
+    return queued
 
 
 @shared_task(name="bots.reconcile")
@@ -107,18 +107,16 @@ def enforce_kill_switch(switch_id: int) -> dict[str, int]:
 def snapshot_equity() -> int:
     """Beat, every few minutes: equity per tenant (wallet) and per bot."""
     from bots.models import Bot
+    from bots.selectors import accounts_in_use
     from bots.services.snapshots import snapshot_bot, snapshot_connection
-    from exchange.models import ExchangeConnection
+    from exchange.services.accounts import account_speaking_connection
 
     done = 0
-    connection_ids = set(
-        Bot.objects.exclude(connection=None)
-        .exclude(state=Bot.State.DRAFT)
-        .values_list("connection_id", flat=True)
-    )
-    for connection in ExchangeConnection.objects.filter(pk__in=connection_ids):
-        snapshot_connection(connection=connection)
-        done += 1
+    for account_id in accounts_in_use(include_stopped=True):
+        connection = account_speaking_connection(account_id)
+        if connection is not None:
+            snapshot_connection(connection=connection)
+            done += 1
     for bot in Bot.objects.filter(connection=None).exclude(state=Bot.State.DRAFT):
         snapshot_bot(bot=bot)
         done += 1
@@ -151,3 +149,20 @@ def watch() -> dict[str, int]:
         "losses": watch_losses(),
         "connectivity": watch_connectivity(),
     }
+
+
+@shared_task(name="bots.books_check")
+def books_check() -> dict[str, int]:
+    """Beat, daily: every account recounted from the exchange; a divergence alerts the operator."""
+    from bots.selectors import accounts_in_use
+    from bots.services.books import books_check as check_account
+    from exchange.services.accounts import account_speaking_connection
+
+    checked = divergent = 0
+    for account_id in accounts_in_use(include_stopped=True):
+        connection = account_speaking_connection(account_id)
+        if connection is None:
+            continue
+        checked += 1
+        divergent += check_account(connection=connection).divergent
+    return {"checked": checked, "divergent": divergent}

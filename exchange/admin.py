@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 
 from exchange.models import (
     Candle,
+    ExchangeAccount,
     ExchangeConnection,
     Execution,
     MarketDataSubscription,
@@ -153,6 +154,7 @@ class StreamShardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class ExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "exec_time",
+        "account",
         "connection",
         "symbol",
         "side",
@@ -168,4 +170,20 @@ class ExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = [f.name for f in Execution._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ExchangeAccount)
+class ExchangeAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The Bybit accounts the books are kept in; created by key validation, never by hand."""
+
+    list_display = ("exchange_uid", "environment", "tenant", "flows_synced_until", "created_at")
+    list_filter = ("environment",)
+    search_fields = ("exchange_uid", "tenant__name")
+    readonly_fields = [f.name for f in ExchangeAccount._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -15,6 +15,7 @@ ACTION_TEXT = {
     "bot.error": _("Bot stopped by an error"),
     "bot.settings_changed": _("Bot settings changed"),
     "bot.loss_threshold_changed": _("Loss alert threshold changed"),
+    "bot.peak_reset": _("Drawdown peak reset"),
     "auth.login": _("Signed in"),
     "auth.login_failed": _("Failed sign-in attempt"),
     "auth.logout": _("Signed out"),

@@ -23,7 +23,12 @@ from accounts.services.audit import audit_record
 from bots.models import Bot, BotPosition, KillSwitch, OrderIntent
 from bots.services.fills import FillData, fill_apply
 from bots.services.live import publish_bot_event
-from bots.services.orders import intent_send, intent_simulate_fill, intent_write
+from bots.services.orders import (
+    intent_send,
+    intent_simulate_fill,
+    intent_write,
+    kill_switch_link_id,
+)
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
 from exchange.models import Candle, ExchangeConnection
@@ -164,7 +169,7 @@ def _cancel_open_orders(bot: Bot) -> int:
 def _flatten_intent(switch: KillSwitch, bot: Bot, qty: Decimal) -> OrderIntent:
     """The reduce-only close, written once per switch and bot."""
     return intent_write(
-        f"ks{switch.pk:x}-{bot.pk:x}",
+        kill_switch_link_id(switch.pk, bot.pk),
         tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, side="Sell" if qty > 0 else "Buy",
         qty=abs(qty), reduce_only=True,
         reason=f"Kill switch ({switch.get_scope_display().lower()}): closing the position.",
@@ -198,7 +203,7 @@ def _flatten_dry_run(switch: KillSwitch, bot: Bot) -> int:
         return 0
     intent = intent_simulate_fill(intent=intent, price=candle.close)
     fill_apply(
-        bot=bot, intent=intent, connection_id=None, simulated=True,
+        bot=bot, intent=intent, simulated=True,
         fill=FillData(
             exec_id=f"sim-{intent.order_link_id}", symbol=bot.symbol, side=intent.side, price=candle.close,
             qty=intent.qty, fee=Decimal(0), exec_time=timezone.now(),

@@ -33,16 +33,23 @@ import structlog
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Tenant
+from bots.books import (
+    AccountBooks,
+    DryRunBooks,
+    accounts_books,
+    breaker_state,
+    dry_run_books,
+    dry_run_equity,
+)
 from bots.models import (
     Bot,
     BotFill,
     BotPosition,
     BotTick,
-    EquitySnapshot,
     KillSwitch,
     OrderIntent,
     SharedSignal,
@@ -54,7 +61,7 @@ from bots.services.lifecycle import bot_error, bot_transition
 from bots.services.live import publish_bot_event, publish_fill
 from bots.services.orders import intents_send_many, intents_write_many
 from bots.services.settings import limits_for
-from bots.services.snapshots import snapshot_record
+from bots.services.snapshots import snapshot_account_equity
 from bots.strategies import Bar, Signal, Target, get_strategy
 from exchange.gateway import ExchangeGateway, gateway_for_connection
 from exchange.instruments import instrument_get
@@ -188,8 +195,8 @@ class _Chunk:
     signals: dict[SignalSlot, Signal | Exception] = field(default_factory=dict)
     candles: dict[tuple[str, str], Candle] = field(default_factory=dict)
     positions: dict[tuple[int, str], Decimal] = field(default_factory=dict)
-    latest_equity: dict[Any, Decimal] = field(default_factory=dict)
-    day_start_equity: dict[Any, Decimal] = field(default_factory=dict)
+    accounts: dict[int, AccountBooks] = field(default_factory=dict)
+    dry_runs: dict[int, DryRunBooks] = field(default_factory=dict)
     switches: list[KillSwitch] = field(default_factory=list)
 
     @classmethod
@@ -222,25 +229,16 @@ class _Chunk:
         for position in BotPosition.objects.filter(bot_id__in=[bot.pk for bot in bots]):
             chunk.positions[(position.bot_id, position.symbol)] = position.qty
         tenants = {bot.tenant_id for bot in bots}
-        # Per tenant, the latest snapshot and today's first: LIMIT 1 lookups on the
-        # (tenant, bot, -at) index, so a year of snapshots costs what a day does (and it is
+        # The breaker's figures from the books: per account (live) and per bot (dry run), each a
+        # few indexed LIMIT 1 lookups, so a year of snapshots costs what a day does (and it is
         # plain SQL: the demo runs it on SQLite).
-        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        account = EquitySnapshot.objects.filter(tenant=OuterRef("pk"), bot=None)
-        for tenant_id, latest, first_today in (
-            Tenant.objects.filter(pk__in=tenants)
-            .annotate(
-                latest=Subquery(account.order_by("-at").values("equity")[:1]),
-                first_today=Subquery(
-                    account.filter(at__gte=today).order_by("at").values("equity")[:1]
-                ),
-            )
-            .values_list("pk", "latest", "first_today")
-        ):
-            if latest is not None:
-                chunk.latest_equity[tenant_id] = latest
-            if first_today is not None:
-                chunk.day_start_equity[tenant_id] = first_today
+        now = timezone.now()
+        live = [b for b in bots if b.mode == Bot.Mode.LIVE and b.connection is not None]
+        chunk.accounts = accounts_books(
+            {b.connection.account_id for b in live if b.connection and b.connection.account_id},
+            now=now,
+        )
+        chunk.dry_runs = dry_run_books([b for b in bots if b.mode == Bot.Mode.DRY_RUN], now=now)
         chunk.switches = list(
             KillSwitch.objects.filter(active=True).filter(
                 Q(scope=KillSwitch.Scope.GLOBAL)
@@ -273,20 +271,23 @@ class _Chunk:
         return None
 
     def account(self, bot: Bot, gateway: ExchangeGateway | None) -> AccountState:
-        """Equity for sizing: the tenant's latest snapshot (kept by the snapshot task), else the
-        wallet (once per tenant, recorded as the first snapshot), else the dry-run equity."""
-        equity = self.latest_equity.get(bot.tenant_id)
-        if equity is None and gateway is not None:
+        """The breaker's and sizing's figures for this bot, net of flows (``bots.books``).
+
+        A live account with no snapshot yet is read from the wallet once and recorded as its
+        first snapshot; a dry-run bot uses its own virtual equity.
+        """
+        state = breaker_state(bot, accounts=self.accounts, dry_runs=self.dry_runs)
+        if state is None and gateway is not None and bot.connection is not None:
             equity = gateway.wallet_balance().total_equity
-            snapshot_record(tenant_id=bot.tenant_id, at=timezone.now(), equity=equity)
-            self.latest_equity[bot.tenant_id] = equity
-            self.day_start_equity.setdefault(bot.tenant_id, equity)
-        if equity is None:
-            equity = Decimal(settings.DRY_RUN_EQUITY)
-        day_start = self.day_start_equity.get(bot.tenant_id, equity)
-        return AccountState(
-            equity=equity, day_start_equity=day_start, peak_equity=max(bot.peak_equity, equity)
-        )
+            snapshot_account_equity(connection=bot.connection, equity=equity, at=timezone.now())
+            account_id = bot.connection.account_id
+            if account_id is not None:
+                self.accounts[account_id] = AccountBooks(equity, None, Decimal(0))
+            state = breaker_state(bot, accounts=self.accounts, dry_runs=self.dry_runs)
+        if state is None:  # live without a key: sized as a dry run would be
+            equity = dry_run_equity(realised=Decimal(0), unrealised=Decimal(0))
+            state = AccountState(equity, equity, max(bot.peak_equity, equity))
+        return state
 
 
 # --- the ticks --------------------------------------------------------------------------------

@@ -24,8 +24,11 @@ log = structlog.stdlib.get_logger(__name__)
 
 @dataclass(frozen=True)
 class ExecutionEvent:
+    """A fill on an exchange account, with the key it arrived through."""
+
     connection_id: int
     execution: Execution
+    account_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The stream process of one shard: sockets on an asyncio thread, storage and hand-over here.
 
-Shard assignment is stable and needs no coordination: a connection belongs to shard
-``connection.pk % shards``, a public symbol to ``crc32(symbol) % shards``. Every
+Shard assignment is stable and needs no coordination: an exchange account belongs to shard
+``account.pk % shards`` and is streamed through its newest working key only (one private stream
+per account, however many keys it has), a public symbol to ``crc32(symbol) % shards``. Every
 ``EXCHANGE_STREAM_ASSIGNMENT_SECONDS`` the runner re-reads active connections and symbols in use and
 opens or closes sockets to match, so starting a bot or adding a key needs no restart.
 """
@@ -157,11 +158,29 @@ class StreamRunner:
         from exchange.services.candles import market_data_environment
 
         plan: dict[str, _Planned] = {}
-        connections = ExchangeConnection.objects.filter(
-            status=ExchangeConnection.Status.ACTIVE, tenant__status="active"
-        ).only("id", "environment", "api_key_sealed", "api_secret_sealed", "tenant_id")
+        # One private stream per exchange account, through its newest working key: a second key
+        # of the same account (a rotation under way) would deliver every fill again.
+        connections = (
+            ExchangeConnection.objects.filter(
+                status=ExchangeConnection.Status.ACTIVE, tenant__status="active"
+            )
+            .exclude(account=None)
+            .order_by("account_id", "-created_at", "-pk")
+            .only(
+                "id",
+                "environment",
+                "api_key_sealed",
+                "api_secret_sealed",
+                "tenant_id",
+                "account_id",
+            )
+        )
+        speaking: dict[int, ExchangeConnection] = {}
         for conn in connections:
-            if conn.pk % self.shards != self.shard:
+            assert conn.account_id is not None  # noqa: S101 - excluded above
+            speaking.setdefault(conn.account_id, conn)
+        for account_id, conn in speaking.items():
+            if account_id % self.shards != self.shard:
                 continue
             name = f"private:{conn.pk}"
             url = settings.EXCHANGE_WS_URLS[conn.environment]["private"] + "/v5/private"
@@ -367,7 +386,7 @@ class StreamRunner:
                 self.catchup_pending.pop(cid, None)
                 continue
             last = (
-                Execution.objects.filter(connection_id=cid)
+                Execution.objects.filter(account_id=conn.account_id)
                 .order_by("-exec_time")
                 .values_list("exec_time", flat=True)
                 .first()

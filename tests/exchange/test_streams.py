@@ -19,6 +19,7 @@ from exchange.models import ExchangeConnection, Execution, StreamShard
 from exchange.streams import events
 from exchange.streams.runner import StreamRunner
 from exchange.types import OrderRequest
+from tests.factories import connection_with_account
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def record(event: events.StreamEvent) -> None:
 def make_connection(sim: Any, usdt: str = "100000") -> tuple[ExchangeConnection, int]:
     uid, key, secret = sim.create_account(usdt=usdt)
     tenant = Tenant.objects.create(name=f"t-{uid}")
-    conn = ExchangeConnection.objects.create(
+    conn = connection_with_account(
         tenant=tenant,
         environment="simulator",
         status=ExchangeConnection.Status.ACTIVE,

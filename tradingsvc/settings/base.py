@@ -284,6 +284,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "bots.snapshot_equity",
         "schedule": 300.0,
     },
+    "bots-books-check": {
+        "task": "bots.books_check",
+        "schedule": 24 * 60 * 60.0,
+    },
     "reports-refresh-trade-rollups": {
         "task": "reports.refresh_trade_rollups",
         "schedule": 600.0,
