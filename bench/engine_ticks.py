@@ -124,6 +124,7 @@ def make_bots(count: int, mode: str, sim_port: int, label: str, state: str) -> l
     from bots.models import Bot, EquitySnapshot, RiskTemplate
     from exchange.credentials import credentials_seal
     from exchange.models import ExchangeConnection
+    from exchange.services.accounts import exchange_account_attach
 
     # Trend following enters on the first tick when flat, so every bot places one order.
     template = RiskTemplate.objects.get(slug="moderate")
@@ -144,9 +145,13 @@ def make_bots(count: int, mode: str, sim_port: int, label: str, state: str) -> l
             credentials_seal(
                 connection, api_key=account["api_key"], api_secret=account["api_secret"]
             )
+            # The books are per exchange account: tie the key to its account, as validation does.
+            exchange_account_attach(connection=connection)
+            connection.save()
             EquitySnapshot.objects.create(
-                tenant=tenant, at=timezone.now(), equity=Decimal("100000")
-            )
+                tenant=tenant, account=connection.account, at=timezone.now(),
+                equity=Decimal("100000"),
+            )  # fmt: skip
         made.append(
             Bot(
                 tenant=tenant,
