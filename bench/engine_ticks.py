@@ -136,22 +136,23 @@ def make_bots(count: int, mode: str, sim_port: int, label: str, state: str) -> l
             account = requests.post(
                 f"http://127.0.0.1:{sim_port}/sim/accounts", json={"usdt": "100000"}, timeout=10
             ).json()
-            connection = ExchangeConnection.objects.create(
+            connection = ExchangeConnection(
                 tenant=tenant,
                 environment="simulator",
                 status="active",
                 exchange_uid=str(account["uid"]),
             )
+            exchange_account_attach(connection=connection)  # as key validation does
+            connection.save()
             credentials_seal(
                 connection, api_key=account["api_key"], api_secret=account["api_secret"]
             )
-            # The books are per exchange account: tie the key to its account, as validation does.
-            exchange_account_attach(connection=connection)
-            connection.save()
             EquitySnapshot.objects.create(
-                tenant=tenant, account=connection.account, at=timezone.now(),
+                tenant=tenant,
+                account=connection.account,
+                at=timezone.now(),
                 equity=Decimal("100000"),
-            )  # fmt: skip
+            )
         made.append(
             Bot(
                 tenant=tenant,

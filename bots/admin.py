@@ -97,7 +97,7 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "created_at",
         "updated_at",
     )
-    actions = ["pause", "resume", "stop"]
+    actions = ["pause", "resume", "stop", "reset_peak"]
 
     def _move(self, request: HttpRequest, queryset: QuerySet[Bot], to: str) -> None:
         for bot in queryset:
@@ -119,6 +119,19 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Stop")
     def stop(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
         self._move(request, queryset, Bot.State.STOPPED)
+
+    @admin.action(
+        description="Reset the drawdown peak to the current equity", permissions=["change"]
+    )
+    def reset_peak(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
+        from bots.services.books import bot_peak_reset_to_current
+
+        for bot in queryset.select_related("connection", "tenant"):
+            equity = bot_peak_reset_to_current(bot=bot, by=request.user, request=request)  # type: ignore[arg-type]
+            if equity is None:
+                self.message_user(request, f"{bot}: no equity known yet", messages.WARNING)
+            else:
+                self.message_user(request, f"{bot}: drawdown peak reset to {equity}")
 
 
 @admin.register(BotTick)

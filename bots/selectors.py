@@ -78,7 +78,15 @@ def accounts_in_use(*, include_stopped: bool = False) -> list[int]:
 
 
 def tenant_bots(tenant: Tenant) -> QuerySet[Bot]:
-    return Bot.objects.for_tenant(tenant).select_related("template", "connection")
+    """The tenant's bots, each marked ``breaker_paused`` while a circuit-breaker trip is open
+    (the pages then say what resuming does)."""
+    trips = Alert.objects.filter(bot=OuterRef("pk"), kind__startswith="breaker.", dismissed_at=None)
+    bots: QuerySet[Bot] = (
+        Bot.objects.for_tenant(tenant)
+        .select_related("template", "connection")
+        .annotate(breaker_paused=Exists(trips))
+    )
+    return bots
 
 
 def _money() -> DecimalField[Decimal, Decimal]:

@@ -273,3 +273,42 @@ def _books_divergence_alert(connection: ExchangeConnection, check: BooksCheck) -
         f"the exchange. " + "; ".join(parts),
         dedupe_key=f"books_divergence:{check.account_id}",
     )
+
+
+def bot_peak_reset_to_current(
+    *, bot: Bot, by: User | None, request: HttpRequest | None = None
+) -> Decimal | None:
+    """Start the bot's drawdown afresh from the equity it trades with now (``bots.books``).
+
+    Returns that equity, or None when it is not known yet (no snapshot of its account).
+    """
+    from bots.books import accounts_books, breaker_state, dry_run_books
+
+    now = timezone.now()
+    account_id = bot.connection.account_id if bot.connection else None
+    state = breaker_state(
+        bot,
+        accounts=accounts_books([account_id] if account_id else [], now=now),
+        dry_runs=dry_run_books([bot] if bot.mode == Bot.Mode.DRY_RUN else [], now=now),
+    )
+    if state is None:
+        return None
+    bot_peak_reset(bot=bot, equity=state.equity, by=by, request=request)
+    return state.equity
+
+
+def breaker_resume(*, bot: Bot, by: User | None, request: HttpRequest | None = None) -> bool:
+    """What resuming a bot the circuit breaker paused does: its drawdown starts afresh from the
+    current equity (else the next tick would trip again on the same drawdown), and the breaker's
+    alerts are settled. The daily loss limit still counts from the day's start. False when the
+    breaker had not paused it."""
+    from bots.models import Alert
+    from bots.services.alerts import alert_dismiss
+
+    open_trips = list(Alert.objects.filter(bot=bot, kind__startswith="breaker.", dismissed_at=None))
+    if not open_trips:
+        return False
+    bot_peak_reset_to_current(bot=bot, by=by, request=request)
+    for alert in open_trips:
+        alert_dismiss(alert=alert, by=by)
+    return True

@@ -66,6 +66,10 @@ def bot_transition(
     ):
         raise TransitionRefused(_("Connect a working exchange key before starting the bot live."))
     before = {"state": bot.state}
+    if to == State.RUNNING and bot.state == State.PAUSED:
+        from bots.services.books import breaker_resume
+
+        breaker_resume(bot=bot, by=by if getattr(by, "pk", None) else None, request=request)  # type: ignore[arg-type]
     if to == State.RUNNING:
         # The candle sync fetches what running bots need; one subscription per bot.
         market_data_subscribe(symbol=bot.symbol, interval=bot.timeframe, consumer=f"bot:{bot.pk}")

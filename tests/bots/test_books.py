@@ -23,7 +23,7 @@ from bots.services.orders import intent_send, intent_write, order_link_id
 from bots.services.reconcile import reconcile_connection
 from bots.services.snapshots import snapshot_bot, snapshot_connection
 from exchange.gateway import ExchangeGateway
-from exchange.models import ExchangeAccount, Execution
+from exchange.models import Candle, ExchangeAccount, Execution
 from exchange.services.executions import execution_store, executions_hand_over
 from exchange.streams.runner import StreamRunner
 from exchange.types import OrderRequest
@@ -382,3 +382,60 @@ def test_funding_on_a_held_position_is_pnl_of_its_bot_never_a_fill_or_a_flow(sim
     assert position.realised_pnl == -sum((e.exec_fee for e in executions), Decimal(0))
     assert not CapitalFlow.objects.exclude(kind=CapitalFlow.Kind.DEPOSIT).exists()
     assert CapitalFlow.objects.count() == 1
+
+
+def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_so(sim, client):  # noqa: F811
+    """A dry-run bot paused for drawdown: its page says what resuming does; resuming resets the
+    peak to the equity now (audited) and settles the trip, so it trades on at the next candle.
+    The operator's admin action resets a peak the same way, audited."""
+    from accounts.models import AuditEvent
+    from tests.factories import TEST_PASSWORD, login_with_2fa, operator_with_otp, totp_now
+
+    owner = client_with_2fa()
+    bot = running_bot(owner, mode=Bot.Mode.DRY_RUN)
+    run_due_ticks()
+    snapshot_bot(bot=bot)
+    close = Candle.objects.filter(symbol=bot.symbol).latest("start").close
+    # A long 0.01 BTC bought 10 % above the market: an open loss of about 1 % of the equity.
+    BotPosition.objects.update_or_create(
+        bot=bot, symbol=bot.symbol,
+        defaults={"tenant_id": bot.tenant_id, "qty": Decimal("0.01"), "avg_price": close * Decimal("1.1")},
+    )  # fmt: skip
+    Bot.objects.filter(pk=bot.pk).update(
+        daily_loss_limit=Decimal("0.99"), max_drawdown=Decimal("0.005")
+    )
+    sim.advance(minutes=15)
+    run_due_ticks()
+    bot.refresh_from_db()
+    assert bot.state == Bot.State.PAUSED and "Drawdown" in bot.state_reason
+
+    login_with_2fa(client, owner)
+    page = client.get("/app/").content.decode()
+    assert "Paused by the circuit breaker" in page
+    response = client.post(f"/app/bots/{bot.pk}/resume/", {"next": "/app/"})
+    assert response.status_code in (302, 303), response.content[:300]
+
+    bot.refresh_from_db()
+    equity = dry_run_books([bot], now=bot.updated_at)[bot.pk].equity
+    assert bot.state == Bot.State.RUNNING and bot.peak_equity == equity
+    assert AuditEvent.objects.filter(action="bot.peak_reset", tenant=owner.tenant).count() == 1
+    assert not Alert.objects.filter(
+        bot=bot, kind__startswith="breaker.", dismissed_at=None
+    ).exists()
+    sim.advance(minutes=15)
+    run_due_ticks()
+    bot.refresh_from_db()
+    assert bot.state == Bot.State.RUNNING, bot.state_reason
+
+    staff, secret = operator_with_otp()
+    admin = type(client)()
+    admin.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff.email, "password": TEST_PASSWORD, "otp_token": totp_now(secret),
+         "next": "/admin/"},
+    )  # fmt: skip
+    response = admin.post(
+        "/admin/bots/bot/", {"action": "reset_peak", "_selected_action": [bot.pk]}
+    )
+    assert response.status_code == 302, response.content[:300]
+    assert AuditEvent.objects.filter(action="bot.peak_reset", tenant=owner.tenant).count() == 2
