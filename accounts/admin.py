@@ -87,7 +87,9 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             tenant_erase(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
             self.message_user(request, f"{tenant}: erased.")
 
-    @admin.action(description="Suspend (stops trading; members still sign in and pay)")
+    @admin.action(
+        description="Suspend (stops trading; members still sign in and pay)", permissions=["change"]
+    )
     def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             tenant_suspend(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ def tenant_halt_now(*, tenant: Tenant) -> None:
     Raises when the exchange could not be asked, so the erasure waits for a retry."""
     from tradingsvc.celery import app
 
+    app.loader.import_default_modules()  # the apps' tasks modules (a worker imports them at start)
     app.tasks[TENANT_HALT_TASK].run(tenant_id=str(tenant.pk))
 
 

@@ -259,7 +259,7 @@ def test_a_retired_key_puts_its_bot_in_error_once_instead_of_failing_every_candl
     assert later == []
 
 
-def test_ticks_failing_again_and_again_put_the_bot_in_error_with_one_alert(owner, settings):
+def test_ticks_failing_again_and_again_put_the_bot_in_error_with_one_alert(sim, owner, settings):
     """Three failed ticks in a row (no candle to decide on): error, one alert, for the staff too."""
     from datetime import timedelta
 
@@ -284,3 +284,23 @@ def test_ticks_failing_again_and_again_put_the_bot_in_error_with_one_alert(owner
     assert bot.state == Bot.State.ERROR
     (alert,) = Alert.objects.filter(tenant=owner.tenant)
     assert alert.kind == "bot.error.failed_ticks" and alert.params["count"] == "3"
+
+
+def test_an_erased_tenant_has_its_orders_cancelled_before_its_keys_are_erased(sim, owner, staff):
+    """Erasure cancels the open orders while the key still exists, then no tick comes."""
+    from accounts.services.data_rights import tenant_erase
+
+    uid, _key, connection = connect(sim, owner)
+    live_bot(owner, connection)
+    resting_order(connection, "ts-test-erase-1")
+    assert sim.admin("GET", f"/sim/accounts/{uid}")["open_orders"] == 1
+
+    tenant_erase(tenant=owner.tenant, by=staff)
+    sim.advance(minutes=15)
+    later = run_due_ticks()
+
+    connection.refresh_from_db()
+    assert connection.status == connection.Status.RETIRED
+    orders = sim.admin("GET", f"/sim/accounts/{uid}")["open_orders"]
+    assert orders == 0
+    assert later == []
