@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.simulator.helpers import RawSocket
-from tests.simulator.test_third_party_clients import ccxt_bybit
+from tests.simulator.helpers import RawSocket, ccxt_bybit, example, shape_diff, table_keys
 
 D = Decimal
 MINUTE = 60_000
@@ -94,6 +93,9 @@ def test_funding_settles_at_the_funding_time(simulator: Any) -> None:
 
     pushed = {x["symbol"]: x for x in push["data"]}
     assert {x["execType"] for x in push["data"]} == {"Funding"}
+    # The same fields and types as a trade's push (the topic's table, plus marketUnit).
+    exec_doc = example("ws_private_execution.json")
+    assert set(pushed["BTCUSDT"]) == table_keys(exec_doc) | {"marketUnit"}
     rest = {
         x["symbol"]: x
         for x in http.get_executions(category="linear", execType="Funding")["result"]["list"]
@@ -113,6 +115,8 @@ def test_funding_settles_at_the_funding_time(simulator: Any) -> None:
     wallet = http.get_wallet_balance(accountType="UNIFIED")["result"]["list"][0]
     assert D(wallet["totalWalletBalance"]) == wallet_before - paid
     rows = http.get_transaction_log(accountType="UNIFIED", type="SETTLEMENT")["result"]["list"]
+    trade_row = http.get_transaction_log(accountType="UNIFIED", type="TRADE")["result"]["list"][0]
+    assert not (d := shape_diff(trade_row, rows[0])), d  # a SETTLEMENT row is shaped as a TRADE row
     by_symbol = {t["symbol"]: t for t in rows}
     for symbol in ("BTCUSDT", "ETHUSDT"):
         row, x = by_symbol[symbol], rest[symbol]

@@ -11,18 +11,11 @@ import ccxt
 import pytest
 from pybit.exceptions import InvalidRequestError
 
-from tests.simulator.helpers import signed
+from tests.simulator.helpers import ccxt_bybit, signed
 
 D = Decimal
 MINUTE = 60_000
 EIGHT_HOURS = 8 * 3_600_000
-
-
-def ccxt_bybit(sim: Any, key: str, secret: str) -> Any:
-    """ccxt's bybit with default options, every API host pointed at the simulator."""
-    exchange = ccxt.bybit({"apiKey": key, "secret": secret, "enableRateLimit": False})
-    exchange.urls["api"] = {name: sim.base_url for name in exchange.urls["api"]}
-    return exchange
 
 
 @pytest.fixture
