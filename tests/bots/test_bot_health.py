@@ -260,27 +260,20 @@ def test_a_retired_key_puts_its_bot_in_error_once_instead_of_failing_every_candl
 
 
 def test_ticks_failing_again_and_again_put_the_bot_in_error_with_one_alert(sim, owner, settings):
-    """Three failed ticks in a row (no candle to decide on): error, one alert, for the staff too."""
-    from datetime import timedelta
+    """Three failed ticks in a row (the key's sealed secret cannot be opened: a fault of ours, not
+    the exchange's verdict): error, one alert, for the staff too; the bot is then not ticked."""
+    from exchange.models import ExchangeConnection
 
-    from django.utils import timezone
-
-    template = RiskTemplate.objects.get(slug="moderate")
-    bot = bot_create(
-        tenant=owner.tenant, template=template, name="dry", symbol="BTCUSDT", connection=None,
-        by=owner.user,
-    ).bot  # fmt: skip
-    bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
-    start = timezone.now().replace(second=0, microsecond=0)
-
+    _uid, _key, connection = connect(sim, owner)
+    bot = live_bot(owner, connection)
+    ExchangeConnection.objects.filter(pk=connection.pk).update(api_secret_sealed="damaged")
     statuses = []
-    for n in range(4):
-        tick = BotTick.objects.create(bot=bot, candle_start=start + timedelta(minutes=15 * n))
-        statuses.append(tick_run(bot_id=bot.pk, candle_start=tick.candle_start).status)
+    for _ in range(4):
+        statuses += [t.status for t in run_due_ticks()]
+        sim.advance(minutes=15)
 
     bot.refresh_from_db()
-    assert statuses[:3] == [BotTick.Status.FAILED] * 3
-    assert statuses[3] == BotTick.Status.SKIPPED  # in error: not decided on
+    assert statuses == [BotTick.Status.FAILED] * 3  # the fourth candle: in error, not ticked
     assert bot.state == Bot.State.ERROR
     (alert,) = Alert.objects.filter(tenant=owner.tenant)
     assert alert.kind == "bot.error.failed_ticks" and alert.params["count"] == "3"
