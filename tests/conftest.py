@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.simulator",
     "tests.fixtures.sentry_ingest",
     "tests.fixtures.live_stack",
+    "tests.fixtures.secret_scan",
 ]
 
 

@@ -285,6 +285,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "accounts.validate_exchange_keys",
         "schedule": 24 * 60 * 60.0,
     },
+    "accounts-purge-expired-sessions": {
+        "task": "accounts.purge_expired_sessions",
+        "schedule": 60 * 60.0,
+    },
 }
 # The demo launcher's folder (SQLite, embedded Redis, logs, mail) and its embedded Redis port.
 DEMO_DIR = Path(env("DEMO_DIR", default=str(VAR_DIR / "demo")))
