@@ -77,6 +77,23 @@ def audit_mfa(
     )
 
 
+def _tenant_of_object(entry: LogEntry) -> Tenant | None:
+    """The tenant an admin change touched, so it shows in that client's own audit trail: the
+    tenant itself, a row that belongs to one, or a member's user."""
+    model = entry.content_type.model_class() if entry.content_type else None
+    if model is None or not entry.object_id:
+        return None
+    if model is Tenant:
+        return Tenant.objects.filter(pk=entry.object_id).first()
+    if model is User:
+        return _tenant_of(User.objects.filter(pk=entry.object_id).first())
+    if any(field.name == "tenant" for field in model._meta.get_fields()):
+        tenant_id = model._default_manager.filter(pk=entry.object_id).values("tenant_id").first()
+        if tenant_id and tenant_id["tenant_id"]:
+            return Tenant.objects.filter(pk=tenant_id["tenant_id"]).first()
+    return None
+
+
 @receiver(post_save, sender=LogEntry)
 def audit_admin_action(sender: Any, instance: LogEntry, created: bool, **_: Any) -> None:
     """Every change made through the admin also lands in the audit trail."""
@@ -87,6 +104,7 @@ def audit_admin_action(sender: Any, instance: LogEntry, created: bool, **_: Any)
     audit_record(
         action=f"admin.{verb}",
         actor=instance.user,
+        tenant=_tenant_of_object(instance),
         after={
             "model": f"{content_type.app_label}.{content_type.model}" if content_type else "",
             "object_id": instance.object_id or "",
