@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.sentry_ingest",
     "tests.fixtures.live_stack",
     "tests.fixtures.secret_scan",
+    "tests.fixtures.webhook_receiver",
 ]
 
 

@@ -5,6 +5,7 @@ from accounts.models.invitations import Invitation
 from accounts.models.operator_otp import OperatorTOTPDevice
 from accounts.models.tenants import Membership, Tenant, TenantOwnedQuerySet
 from accounts.models.users import User, UserManager
+from accounts.models.webhooks import WebhookAttempt
 
 __all__ = [
     "AuditEvent",
@@ -15,4 +16,5 @@ __all__ = [
     "TenantOwnedQuerySet",
     "User",
     "UserManager",
+    "WebhookAttempt",
 ]

@@ -46,7 +46,7 @@ def test_planted_secrets_appear_nowhere(simulator, settings, rendered_logs, sent
     )
     webhook_secret = "planted-webhook-secret-7f3a9c"
     notification_settings_save(
-        tenant_id=owner.tenant.pk, email_enabled=True, webhook_url="https://hooks.example.test/a",
+        tenant_id=owner.tenant.pk, email_enabled=True, webhook_url="https://93.184.215.14/a",
         webhook_secret=webhook_secret,
     )  # fmt: skip
     planted = [api_secret, api_key, PLANTED_MASTER, webhook_secret]

@@ -14,7 +14,7 @@ from bots.forms import BotSettingsForm
 from bots.models import Alert, Bot, RiskTemplate
 from bots.services.settings import bot_create
 from ops.perf_data import seed_history
-from tests.factories import TEST_PASSWORD, client_with_2fa, login_with_2fa
+from tests.factories import TEST_PASSWORD, client_with_2fa, login_with_2fa, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +124,7 @@ def test_forms_keep_input_and_say_what_is_wrong(browser, bot):
     )
     page = history.content.decode()
     assert "The end date is before the start date." in page and 'value="ETH"' in page
+    reauthenticate(browser)  # a webhook change needs a fresh password
     alerts = browser.post(
         reverse("notifications_save"),
         {"webhook_url": "http://example.test/hook", f"threshold_{bot.pk}": "-5"},

@@ -300,6 +300,13 @@ BEAT_LOCK_FILE = Path(env("BEAT_LOCK_FILE", default=str(VAR_DIR / "beat.lock")))
 # Generate an entry with: python -c "from tradingsvc.lib.crypto import generate_master_key_entry as g; print(g('k1'))"
 TRADINGSVC_MASTER_KEYS: str = env("TRADINGSVC_MASTER_KEYS", default="")
 
+# --- outgoing webhooks (tradingsvc/lib/webhooks.py) ------------------------------------------
+# Networks a webhook may reach although they are not public (an on-premises receiver), e.g.
+# "203.0.113.0/24"; empty: public unicast addresses only. Never put your own hosts' range here.
+WEBHOOK_ALLOWED_NETWORKS: list[str] = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+# CA bundle receivers' certificates are checked against; empty: the system's.
+WEBHOOK_CA_BUNDLE: str = env("WEBHOOK_CA_BUNDLE", default="")
+
 # --- operations -----------------------------------------------------------------------------
 TASK_RUN_RETENTION_DAYS: int = env.int("TASK_RUN_RETENTION_DAYS", default=30)
 WORKER_HEARTBEAT_INTERVAL_SECONDS: float = env.float(
