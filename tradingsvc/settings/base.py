@@ -313,6 +313,8 @@ WORKER_HEARTBEAT_INTERVAL_SECONDS: float = env.float(
     "WORKER_HEARTBEAT_INTERVAL_SECONDS", default=5.0
 )
 WORKER_HEARTBEAT_TTL_SECONDS: float = env.float("WORKER_HEARTBEAT_TTL_SECONDS", default=20.0)
+# How often an open live socket re-checks that its user and tenant may still receive (ops.consumers).
+LIVE_SOCKET_RECHECK_SECONDS: float = env.float("LIVE_SOCKET_RECHECK_SECONDS", default=30.0)
 HEALTHZ_TIMEOUT_SECONDS: float = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
 
 # --- logging and errors ---------------------------------------------------------------------
