@@ -6,6 +6,7 @@ from typing import Any
 
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
+from axes.signals import user_locked_out
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import signals as auth_signals
 from django.db.models.signals import post_save
@@ -112,3 +113,14 @@ def audit_admin_action(sender: Any, instance: LogEntry, created: bool, **_: Any)
             "change": instance.get_change_message(),
         },
     )
+
+
+@receiver(user_locked_out)
+def notify_lockout(
+    sender: Any, request: HttpRequest | None = None, username: str = "", **_: Any
+) -> None:
+    """The locked account's owner and the operators are told (once per lock)."""
+    from accounts.services.lockout import lockout_notify
+
+    if username:
+        lockout_notify(username=username, request=request)

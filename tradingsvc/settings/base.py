@@ -5,6 +5,7 @@ profiles (``demo``, ``test``, ``production``) only change what must differ. Ever
 with its default, in the README.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +172,14 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "tradingsvc"
 USERSESSIONS_TRACK_ACTIVITY = True
 
-# Lockout after repeated failures; the operator unlocks from admin (accounts user action).
+# Lockout after repeated failures, for a cool-off; the operator can also unlock from admin (user action).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = None  # locked until the operator unlocks
+# A cool-off, not a permanent lock: a permanent one lets anyone who knows a client's address shut
+# them out. Failures during the lock do not extend it. The owner and the operators are emailed,
+# the owner with a one-time emergency-stop link (accounts.services.lockout).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+EMERGENCY_LINK_TTL_MINUTES: int = env.int("EMERGENCY_LINK_TTL_MINUTES", default=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.auth.lockout_response"
