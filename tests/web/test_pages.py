@@ -116,6 +116,7 @@ def test_lowering_risk_saves_without_asking_again(browser, bot):
 
 
 def test_forms_keep_input_and_say_what_is_wrong(browser, bot):
+    reauthenticate(browser)  # a live bot and a webhook change need a fresh password
     new = browser.post(reverse("bot_new"), {"name": "", "symbol": "BTCUSDT", "mode": "live"})
     page = new.content.decode()
     assert new.status_code == 400 and "A live bot needs one of your exchange keys." in page
@@ -124,7 +125,6 @@ def test_forms_keep_input_and_say_what_is_wrong(browser, bot):
     )
     page = history.content.decode()
     assert "The end date is before the start date." in page and 'value="ETH"' in page
-    reauthenticate(browser)  # a webhook change needs a fresh password
     alerts = browser.post(
         reverse("notifications_save"),
         {"webhook_url": "http://example.test/hook", f"threshold_{bot.pk}": "-5"},

@@ -161,6 +161,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# allauth's own sensitive account changes (email address, which leads to a password reset) ask for
+# the password again too.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT_SECONDS", default=300)
 ACCOUNT_RATE_LIMITS = {
     # Per-IP limit on login attempts, on top of axes' per-account lockout.
