@@ -130,3 +130,26 @@ def test_activity_within_the_timeout_keeps_the_session_alive(settings):
     for minutes in (20, 40, 60):  # each request within 30 min of the previous one
         with time_machine.travel(start + timezone.timedelta(minutes=minutes)):
             assert client.get("/app/").status_code == 200
+
+
+def test_the_dashboards_own_refreshes_do_not_keep_an_idle_session_alive(settings):
+    """Fragment refreshes (sent with X-Requested-With: fetch by live.js) every few minutes do not
+    move the idle timeout: 30 minutes after the person's last request the session is over."""
+    membership = MembershipFactory()
+    client_totp_activate(membership.user)
+    client = Client()
+    client.force_login(membership.user)
+    start = timezone.now()
+    assert client.get("/app/").status_code == 200
+
+    refreshes = []
+    for minutes in (10, 20, 29):
+        with time_machine.travel(start + timezone.timedelta(minutes=minutes)):
+            refreshes.append(
+                client.get("/app/live/", headers={"X-Requested-With": "fetch"}).status_code
+            )
+    with time_machine.travel(start + timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)):
+        after = client.get("/app/")
+
+    assert refreshes == [200, 200, 200]
+    assert after.status_code == 302 and after["Location"].startswith("/accounts/login/")

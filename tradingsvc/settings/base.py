@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -149,7 +150,9 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "client_home"
 LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a hard one.
+# The cookie age is an idle timeout, not a hard one: accounts.middleware.IdleTimeoutMiddleware
+# renews the session on what a person does, not on the dashboard's own background refreshes.
+SESSION_SAVE_EVERY_REQUEST = False
 
 # Client login: django-allauth, email and password, invitation-only signup (the adapter closes
 # open signup), TOTP with recovery codes enforced by accounts.middleware before any data.
