@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "axes",
+    "csp",
     "django_otp",
     # Project apps.
     "accounts",
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tradingsvc.middleware.CorrelationIdMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tradingsvc.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +75,24 @@ MIDDLEWARE = [
     # Last, so that a lockout answer is given after authentication was attempted.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script
+# anywhere; data for scripts travels in json_script or data- attributes), no plugin, no framing,
+# forms post only to us. Inline styles stay allowed: the chart library writes style elements.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "tradingsvc.urls"
 WSGI_APPLICATION = "tradingsvc.wsgi.application"
