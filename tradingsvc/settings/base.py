@@ -217,6 +217,15 @@ AXES_ENABLE_ADMIN = True
 # (accounts.ratelimits). Locking whole addresses would shut out clients behind a shared NAT.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+# Reverse proxies whose X-Forwarded-For is believed for the audit trail's client address
+# (accounts.services.audit.client_ip), e.g. "172.16.0.0/12" for the compose network; empty: none.
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+# Viewer invitations (and resends) one tenant may send per hour.
+INVITATIONS_PER_HOUR: int = env.int("INVITATIONS_PER_HOUR", default=10)
+# Where clients may create their keys; the local simulator only where one runs (demo, tests).
+EXCHANGE_CLIENT_ENVIRONMENTS: list[str] = env.list(
+    "EXCHANGE_CLIENT_ENVIRONMENTS", default=["mainnet", "testnet", "demo", "simulator"]
+)
 # The public address of the site, for links in emails sent outside a request (tasks).
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
 # Minutes a streams shard may stay silent before the operator is alerted.
