@@ -9,8 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 # Paths a signed-in user without a second factor may still reach: login/logout/2FA setup itself,
-# invitation links, static files, health checks, and the admin (django-otp guards it separately).
-TWO_FACTOR_EXEMPT_PREFIXES = ("/accounts/", "/invite/", "/static/", "/healthz", "/admin/", "/i18n/")
+# invitation and emergency-stop links, static files, health checks, and the admin (django-otp guards it separately).
+TWO_FACTOR_EXEMPT_PREFIXES = (
+    "/accounts/",
+    "/invite/",
+    "/emergency/",
+    "/static/",
+    "/healthz",
+    "/admin/",
+    "/i18n/",
+)
 MEMBERSHIP_SESSION_KEY = "tenant_id"
 
 
