@@ -9,7 +9,7 @@ from allauth.mfa import signals as mfa_signals
 from axes.signals import user_locked_out
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import signals as auth_signals
-from django.db.models.signals import post_save
+from django.db.models.signals import post_init, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -124,3 +124,20 @@ def notify_lockout(
 
     if username:
         lockout_notify(username=username, request=request)
+
+
+def _mfa_loaded(sender: Any, instance: Any, **_: Any) -> None:
+    from accounts.adapters import mfa_note_loaded
+
+    mfa_note_loaded(instance)
+
+
+def _mfa_saving(sender: Any, instance: Any, **_: Any) -> None:
+    from accounts.adapters import mfa_bind_to_user
+
+    mfa_bind_to_user(instance)
+
+
+# A client's TOTP secret and recovery seed are bound to their user at rest (accounts.adapters).
+post_init.connect(_mfa_loaded, sender="mfa.Authenticator", dispatch_uid="accounts.mfa_loaded")
+pre_save.connect(_mfa_saving, sender="mfa.Authenticator", dispatch_uid="accounts.mfa_saving")

@@ -21,7 +21,7 @@ from typing import Any, TypeGuard
 from django.apps import apps
 from django.db import models, transaction
 
-from accounts.adapters import MFA_ASSOCIATED_DATA
+from accounts.adapters import MFA_SEALED_KEYS, mfa_row_associated_data
 from tradingsvc.lib.crypto import FORMAT_VERSION, rewrap, sealed_key_id, settings_keyring
 
 
@@ -58,7 +58,7 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
     ),
     SealedField(
         "mfa.Authenticator", "data", "client 2FA secrets",
-        lambda row: MFA_ASSOCIATED_DATA, json_keys=("secret", "seed"),
+        mfa_row_associated_data, json_keys=MFA_SEALED_KEYS,
     ),
 )  # fmt: skip
 

@@ -153,3 +153,23 @@ def test_the_dashboards_own_refreshes_do_not_keep_an_idle_session_alive(settings
 
     assert refreshes == [200, 200, 200]
     assert after.status_code == 302 and after["Location"].startswith("/accounts/login/")
+
+
+def test_a_totp_secret_copied_into_another_users_row_does_not_open():
+    """Sealed with associated data bound to its user: moved to another user's authenticator it
+    fails to decrypt, so a database write cannot hand one person's second factor to another."""
+    from accounts.mfa import client_totp_secret
+    from tradingsvc.lib.crypto import DecryptionError
+
+    victim, attacker = MembershipFactory(), MembershipFactory()
+    victim_secret = client_totp_activate(victim.user)
+    client_totp_activate(attacker.user)
+    stolen = Authenticator.objects.get(user=victim.user, type=Authenticator.Type.TOTP).data
+
+    Authenticator.objects.filter(user=attacker.user, type=Authenticator.Type.TOTP).update(
+        data=stolen
+    )
+
+    assert client_totp_secret(victim.user) == victim_secret  # the owner's own row still opens
+    with pytest.raises(DecryptionError):
+        client_totp_secret(attacker.user)
