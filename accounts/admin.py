@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -43,15 +44,32 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     actions = ["unlock", "enrol_operator_totp"]
 
-    @admin.action(description="Unlock after failed sign-ins")
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Only a superuser hands out powers: an operator cannot make anyone (themselves
+        # included) a superuser or change what a group may do.
+        if request.user.is_superuser:
+            return ("last_login", "date_joined")
+        return ("last_login", "date_joined", "is_superuser", "groups", "user_permissions")
+
+    @admin.action(description="Unlock after failed sign-ins", permissions=["change"])
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_unlock(user=user, by=request.user, request=request)  # type: ignore[arg-type]
         self.message_user(request, f"Unlocked {queryset.count()} account(s).")
 
-    @admin.action(description="Enrol in admin two-factor (shows the secret once)")
+    @admin.action(
+        description="Enrol in admin two-factor (shows the secret once)", permissions=["change"]
+    )
     def enrol_operator_totp(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset.filter(is_staff=True):
+            if user.is_superuser and not request.user.is_superuser:
+                # Enrolling is taking over the account's second factor: only a peer may.
+                self.message_user(
+                    request,
+                    f"{user.email}: only a superuser can enrol a superuser.",
+                    messages.ERROR,
+                )
+                continue
             enrolment = operator_totp_enrol(user=user, actor=request.user)  # type: ignore[arg-type]
             self.message_user(
                 request,
@@ -62,9 +80,16 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Read-only: members join through invitations, which audit and check the role."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    can_delete = False
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Tenant)
@@ -72,11 +97,14 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "status", "created_at", "deletion_requested_at", "anonymised_at")
     list_filter = ("status",)
     search_fields = ("name", "id")
-    readonly_fields = ("id", "created_at", "deletion_requested_at", "anonymised_at")
+    # The status changes only through the actions (services: audited, bots stopped).
+    readonly_fields = ("id", "status", "created_at", "deletion_requested_at", "anonymised_at")
     inlines = [MembershipInline]
     actions = ["suspend", "disable", "enable", "erase"]
 
-    @admin.action(description="Erase keys and personal data (after the client asked)")
+    @admin.action(
+        description="Erase keys and personal data (after the client asked)", permissions=["delete"]
+    )
     def erase(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             if tenant.deletion_requested_at is None:
@@ -94,12 +122,12 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for tenant in queryset:
             tenant_suspend(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
 
-    @admin.action(description="Disable (stops logins into it and trading)")
+    @admin.action(description="Disable (stops logins into it and trading)", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             tenant_disable(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
 
-    @admin.action(description="Enable again")
+    @admin.action(description="Enable again", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             tenant_enable(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
@@ -158,7 +186,7 @@ class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
 
-    @admin.action(description="Resend (new link, new expiry)")
+    @admin.action(description="Resend (new link, new expiry)", permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         for invitation in queryset:
             try:
@@ -166,7 +194,7 @@ class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             except InvitationError as exc:
                 self.message_user(request, f"{invitation.email}: {exc}", messages.ERROR)
 
-    @admin.action(description="Revoke")
+    @admin.action(description="Revoke", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         for invitation in queryset:
             try:
@@ -202,3 +230,24 @@ class OperatorTOTPDeviceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # enrol through the user action, which shows the secret once
+
+
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Who is signed in where, without the session key: with it a staff member could set the
+    client's cookie and be them, past their second factor. Ending a session is the client's
+    (Security -> Active sessions) or follows from disabling the tenant."""
+
+    list_display = ("user", "created_at", "last_seen_at", "ip", "user_agent")
+    fields = list_display
+    readonly_fields = list_display
+    search_fields = ("user__email", "ip")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -29,3 +29,26 @@ class OperatorAdminSite(OTPAdminSite):  # type: ignore[misc]
     login_form = OperatorAdminAuthenticationForm
     site_header = "tradingsvc operator"
     site_title = "tradingsvc operator"
+
+
+def admin_actions_fail_closed(site: Any) -> int:
+    """Every admin action without declared ``permissions`` (the libraries' ones: allauth, axes,
+    celery beat) is made to need the model's change permission; returns how many were.
+
+    Django lets anyone who can see a change list run an action that declares no permission; ours
+    all declare one (a test checks), and this makes the others fail closed rather than open to
+    a view-only (support) staff member.
+    """
+    closed = 0
+    for model_admin in site._registry.values():
+        for action in model_admin.actions or ():
+            func = getattr(type(model_admin), action) if isinstance(action, str) else action
+            func = getattr(func, "__func__", func)
+            if not getattr(func, "allowed_permissions", None):
+                func.allowed_permissions = ("change",)
+                closed += 1
+    for _name, func in site.actions:
+        if not getattr(func, "allowed_permissions", None):
+            func.allowed_permissions = ("delete",)
+            closed += 1
+    return closed

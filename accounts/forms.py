@@ -45,9 +45,14 @@ class ExchangeKeyForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from django.conf import settings
+
         from exchange.models import ExchangeEnvironment
 
-        self.fields["environment"].choices = ExchangeEnvironment.choices  # type: ignore[attr-defined]
+        offered = settings.EXCHANGE_CLIENT_ENVIRONMENTS
+        self.fields["environment"].choices = [  # type: ignore[attr-defined]
+            (value, label) for value, label in ExchangeEnvironment.choices if value in offered
+        ]
 
 
 class ReplaceKeyForm(forms.Form):

@@ -6,9 +6,10 @@ from typing import Any
 
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
+from axes.signals import user_locked_out
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import signals as auth_signals
-from django.db.models.signals import post_save
+from django.db.models.signals import post_init, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -77,6 +78,23 @@ def audit_mfa(
     )
 
 
+def _tenant_of_object(entry: LogEntry) -> Tenant | None:
+    """The tenant an admin change touched, so it shows in that client's own audit trail: the
+    tenant itself, a row that belongs to one, or a member's user."""
+    model = entry.content_type.model_class() if entry.content_type else None
+    if model is None or not entry.object_id:
+        return None
+    if model is Tenant:
+        return Tenant.objects.filter(pk=entry.object_id).first()
+    if model is User:
+        return _tenant_of(User.objects.filter(pk=entry.object_id).first())
+    if any(field.name == "tenant" for field in model._meta.get_fields()):
+        tenant_id = model._default_manager.filter(pk=entry.object_id).values("tenant_id").first()
+        if tenant_id and tenant_id["tenant_id"]:
+            return Tenant.objects.filter(pk=tenant_id["tenant_id"]).first()
+    return None
+
+
 @receiver(post_save, sender=LogEntry)
 def audit_admin_action(sender: Any, instance: LogEntry, created: bool, **_: Any) -> None:
     """Every change made through the admin also lands in the audit trail."""
@@ -87,6 +105,7 @@ def audit_admin_action(sender: Any, instance: LogEntry, created: bool, **_: Any)
     audit_record(
         action=f"admin.{verb}",
         actor=instance.user,
+        tenant=_tenant_of_object(instance),
         after={
             "model": f"{content_type.app_label}.{content_type.model}" if content_type else "",
             "object_id": instance.object_id or "",
@@ -94,3 +113,31 @@ def audit_admin_action(sender: Any, instance: LogEntry, created: bool, **_: Any)
             "change": instance.get_change_message(),
         },
     )
+
+
+@receiver(user_locked_out)
+def notify_lockout(
+    sender: Any, request: HttpRequest | None = None, username: str = "", **_: Any
+) -> None:
+    """The locked account's owner and the operators are told (once per lock)."""
+    from accounts.services.lockout import lockout_notify
+
+    if username:
+        lockout_notify(username=username, request=request)
+
+
+def _mfa_loaded(sender: Any, instance: Any, **_: Any) -> None:
+    from accounts.adapters import mfa_note_loaded
+
+    mfa_note_loaded(instance)
+
+
+def _mfa_saving(sender: Any, instance: Any, **_: Any) -> None:
+    from accounts.adapters import mfa_bind_to_user
+
+    mfa_bind_to_user(instance)
+
+
+# A client's TOTP secret and recovery seed are bound to their user at rest (accounts.adapters).
+post_init.connect(_mfa_loaded, sender="mfa.Authenticator", dispatch_uid="accounts.mfa_loaded")
+pre_save.connect(_mfa_saving, sender="mfa.Authenticator", dispatch_uid="accounts.mfa_saving")

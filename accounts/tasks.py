@@ -1,4 +1,4 @@
-"""Thin tasks for accounts: the daily re-validation of stored exchange keys."""
+"""Thin tasks for accounts: the daily re-validation of stored exchange keys, the session purge."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def validate_exchange_key(connection_id: int) -> str:
     if connection is None or connection.status == ExchangeConnection.Status.RETIRED:
         return "skipped"
     return str(exchange_key_validate(connection=connection).status)
+
+
+@shared_task(name="accounts.purge_expired_sessions")
+def purge_expired_sessions() -> int:
+    """Beat, hourly: expired sessions leave the database."""
+    from accounts.services.sessions import session_purge_expired
+
+    return session_purge_expired()

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from accounts.views import client, invitations
+from accounts.views import client, emergency, invitations
 
 urlpatterns = [
     path("invite/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
+    path("emergency/<str:token>/", emergency.emergency_link_view, name="emergency_link"),
     path("app/keys/", client.client_keys, name="client_keys"),
     path("app/keys/connect/", client.client_key_connect, name="client_key_connect"),
     path("app/keys/<int:pk>/validate/", client.client_key_validate, name="client_key_validate"),

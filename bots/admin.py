@@ -117,6 +117,13 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     actions = ["pause", "resume", "stop", "reset_peak"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Bot | None = None) -> list[str]:
+        # Edits go through the web app's services (template bounds, the tenant's own keys, audit).
+        return [field.name for field in Bot._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
     def _move(self, request: HttpRequest, queryset: QuerySet[Bot], to: str) -> None:
         for bot in queryset:
             try:
@@ -139,15 +146,15 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             )
         return f"waiting for market data ({found.have} of {found.need} candles)"
 
-    @admin.action(description="Pause")
+    @admin.action(description="Pause", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
         self._move(request, queryset, Bot.State.PAUSED)
 
-    @admin.action(description="Resume")
+    @admin.action(description="Resume", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
         self._move(request, queryset, Bot.State.RUNNING)
 
-    @admin.action(description="Stop")
+    @admin.action(description="Stop", permissions=["change"])
     def stop(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
         self._move(request, queryset, Bot.State.STOPPED)
 

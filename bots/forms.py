@@ -216,6 +216,14 @@ class HistoryFilterForm(forms.Form):
         return data
 
 
+WEBHOOK_REFUSALS = {
+    "scheme": _("Use an https:// address: alerts are private."),
+    "address": _("This address is on a private or reserved network: use a public one."),
+    "unresolved": _("This host name does not resolve."),
+    "invalid": _("Give a host name, without a user name or password."),
+}
+
+
 class NotificationSettingsForm(forms.Form):
     email_enabled = forms.BooleanField(required=False, label=_("Email me alerts"))
     webhook_url = forms.URLField(
@@ -238,11 +246,17 @@ class NotificationSettingsForm(forms.Form):
                 initial=bot.loss_alert_threshold,
             )  # fmt: skip
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("webhook_url", "").startswith("http://"):
-            self.add_error("webhook_url", _("Use an https:// address: alerts are private."))
-        return data
+    def clean_webhook_url(self) -> str:
+        """https only and a public address (resolved now; checked again on every delivery)."""
+        from tradingsvc.lib.webhooks import WebhookRefused, webhook_target
+
+        url = str(self.cleaned_data.get("webhook_url") or "")
+        if url:
+            try:
+                webhook_target(url)
+            except WebhookRefused as exc:
+                raise forms.ValidationError(WEBHOOK_REFUSALS.get(exc.code, str(exc))) from exc
+        return url
 
     def thresholds(self) -> dict[int, Decimal | None]:
         return {bot.pk: self.cleaned_data.get(f"threshold_{bot.pk}") for bot in self.bots}

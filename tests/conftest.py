@@ -18,6 +18,8 @@ pytest_plugins = [
     "tests.fixtures.simulator",
     "tests.fixtures.sentry_ingest",
     "tests.fixtures.live_stack",
+    "tests.fixtures.secret_scan",
+    "tests.fixtures.webhook_receiver",
 ]
 
 

@@ -111,3 +111,28 @@ def connection_with_account(**fields: Any):
         exchange_account_attach(connection=connection)
     connection.save()
     return connection
+
+
+def staff_with_role(role: str, email: str | None = None):
+    """A staff member who is not a superuser: their powers are one role's group (operator,
+    support); with an admin TOTP device. Returns (user, base32 secret)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.services.operator_otp import operator_totp_enrol
+    from accounts.services.staff_roles import staff_roles_sync
+
+    if not Group.objects.filter(name=role).exists():
+        staff_roles_sync()  # a transactional test's flush emptied the groups table
+    user = cast("User", UserFactory(email=email or f"{role}@example.test", is_staff=True))
+    user.groups.add(Group.objects.get(name=role))
+    return user, operator_totp_enrol(user=user).base32_secret
+
+
+def admin_login(client, user, base32_secret: str) -> None:
+    """Sign a staff member into the admin through its real form (email, password, code)."""
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": user.email, "password": TEST_PASSWORD, "otp_token": totp_now(base32_secret),
+         "next": "/admin/"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:500]

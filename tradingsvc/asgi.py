@@ -4,11 +4,11 @@ Websockets are wrapped in ``AllowedHostsOriginValidator(AuthMiddlewareStack(...)
 another origin cannot open a socket with the user's cookies, and consumers see ``scope["user"]``.
 """
 
-import os
-
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradingsvc.settings.demo")
+from tradingsvc.entrypoint import require_settings_module
+
+require_settings_module()  # no fallback profile: see tradingsvc.entrypoint
 
 # Django must be set up before the routing imports models.
 django_asgi_app = get_asgi_application()

@@ -1,9 +1,9 @@
 """WSGI entry point (used by pytest-django's live server; production serves ASGI through daphne)."""
 
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradingsvc.settings.demo")
+from tradingsvc.entrypoint import require_settings_module
+
+require_settings_module()  # no fallback profile: see tradingsvc.entrypoint
 
 application = get_wsgi_application()

@@ -1,13 +1,16 @@
 """Accounts models, one module per concern."""
 
 from accounts.models.audit import AuditEvent
+from accounts.models.emergency import EmergencyStopLink
 from accounts.models.invitations import Invitation
 from accounts.models.operator_otp import OperatorTOTPDevice
 from accounts.models.tenants import Membership, Tenant, TenantOwnedQuerySet
 from accounts.models.users import User, UserManager
+from accounts.models.webhooks import WebhookAttempt
 
 __all__ = [
     "AuditEvent",
+    "EmergencyStopLink",
     "Invitation",
     "Membership",
     "OperatorTOTPDevice",
@@ -15,4 +18,5 @@ __all__ = [
     "TenantOwnedQuerySet",
     "User",
     "UserManager",
+    "WebhookAttempt",
 ]

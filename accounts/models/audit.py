@@ -34,6 +34,36 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         """
         return models.QuerySet.update(self, ip=None, user_agent="", actor_email="")
 
+    def scrub(self, identities: list[str], replacement: str = "[erased]") -> int:
+        """Replace each of ``identities`` (an erased person's address and name, the tenant's old
+        name) wherever it appears in these rows' description and before/after values: part of
+        the same sanctioned anonymisation. Returns how many rows changed."""
+        import json
+
+        needles = sorted({i for i in identities if i and len(i) >= 3}, key=len, reverse=True)
+        changed = 0
+        for event in self.iterator():
+            fields: dict[str, Any] = {}
+            repr_text = event.target_repr
+            before, after = json.dumps(event.before), json.dumps(event.after)
+            for needle in needles:
+                repr_text = repr_text.replace(needle, replacement)
+                encoded = json.dumps(needle)[1:-1]
+                before, after = (
+                    before.replace(encoded, replacement),
+                    after.replace(encoded, replacement),
+                )
+            if repr_text != event.target_repr:
+                fields["target_repr"] = repr_text
+            if json.loads(before) != event.before:
+                fields["before"] = json.loads(before)
+            if json.loads(after) != event.after:
+                fields["after"] = json.loads(after)
+            if fields:
+                models.QuerySet.update(AuditEvent.objects.filter(pk=event.pk), **fields)
+                changed += 1
+        return changed
+
 
 class AuditEvent(models.Model):
     """One audited action. Secrets never enter ``before``/``after`` (they are redacted first)."""

@@ -11,13 +11,31 @@ from accounts.models import AuditEvent, Tenant, User
 from tradingsvc.lib.redaction import redact
 
 
+def _trusted(address: str) -> bool:
+    import ipaddress
+
+    from django.conf import settings
+
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n) for n in settings.TRUSTED_PROXIES)
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address: the proxy's X-Forwarded-For first hop in production, else REMOTE_ADDR."""
+    """The client's address. ``X-Forwarded-For`` is believed only when the request came from
+    one of ``TRUSTED_PROXIES`` (anyone else can write the header): then the last address in it
+    that is not itself a trusted proxy is the client. Otherwise ``REMOTE_ADDR``."""
     if request is None:
         return None
+    remote = str(request.META.get("REMOTE_ADDR", "") or "")
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
-    return ip or None
+    if forwarded and _trusted(remote):
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if not _trusted(hop):
+                return str(hop[:45])
+    return remote or None
 
 
 def audit_record(

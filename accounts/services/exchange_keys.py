@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -141,10 +142,10 @@ def exchange_key_connect(
     request: HttpRequest | None = None,
 ) -> ExchangeConnection:
     """Validate a new key with Bybit, then store it sealed. Nothing is stored when it is refused."""
-    if environment not in ExchangeEnvironment.values:
-        raise KeyRefused(
-            _("Choose where this key was created: mainnet, testnet, demo trading or simulator.")
-        )
+    if environment not in ExchangeEnvironment.values or (
+        environment not in settings.EXCHANGE_CLIENT_ENVIRONMENTS
+    ):
+        raise KeyRefused(_("Choose where this key was created: mainnet, testnet or demo trading."))
     api_key, api_secret = api_key.strip(), api_secret.strip()
     _check_shape(api_key, api_secret)
     credentials = Credentials(api_key=Secret(api_key), api_secret=Secret(api_secret))

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Invitation, Membership, Tenant, User
+from accounts.models import AuditEvent, Invitation, Membership, Tenant, User
 from accounts.services.audit import audit_record
 
 
@@ -77,6 +77,7 @@ def invitation_create_viewer(
 ) -> IssuedInvitation:
     """Owner action: invite a read-only viewer into the owner's tenant."""
     email = email.strip().lower()
+    _refuse_past_hourly_limit(tenant)
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         raise InvitationError(f"{email} is already a member of this account.")
     pending = Invitation.objects.for_tenant(tenant).filter(
@@ -91,6 +92,20 @@ def invitation_create_viewer(
     )  # fmt: skip
     transaction.on_commit(lambda: invitation_send(issued, request=request))
     return issued
+
+
+def _refuse_past_hourly_limit(tenant: Tenant) -> None:
+    """A tenant sends at most ``INVITATIONS_PER_HOUR`` invitation emails an hour (new or resent):
+    our mail server must not become a way to flood someone's inbox. Counted from the audit
+    trail, which records each one."""
+    since = timezone.now() - timedelta(hours=1)
+    sent = AuditEvent.objects.for_tenant(tenant).filter(
+        action__in=["invitation.created", "invitation.resent"], at__gte=since
+    )
+    if sent.count() >= settings.INVITATIONS_PER_HOUR:
+        raise InvitationError(
+            _("Too many invitations in the last hour: wait a little, then send it again.")
+        )
 
 
 def _create(*, tenant: Tenant, email: str, role: str, invited_by: User) -> IssuedInvitation:
@@ -138,6 +153,8 @@ def invitation_resend(
     *, invitation: Invitation, by: User, request: HttpRequest | None = None
 ) -> IssuedInvitation:
     """A new token and expiry (the old link stops working), emailed again."""
+    if invitation.role == Membership.Role.VIEWER:
+        _refuse_past_hourly_limit(invitation.tenant)
     if invitation.accepted_at or invitation.revoked_at:
         if invitation.accepted_at:
             raise InvitationError(_("This invitation was already accepted; create a new one."))

@@ -78,9 +78,11 @@ def tenant_enable(*, tenant: Tenant, by: User | None, request: HttpRequest | Non
 def user_unlock(*, user: User, by: User, request: HttpRequest | None = None) -> int:
     """Clear the failed sign-in lockout of one account; returns the attempts removed."""
     removed = int(axes_reset(username=user.email) or 0)
+    membership = user.memberships.select_related("tenant").first()
     audit_record(
         action="auth.unlocked",
         actor=by,
+        tenant=membership.tenant if membership else None,
         target=user,
         request=request,
         after={"attempts_cleared": removed},

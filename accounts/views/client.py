@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -36,7 +36,14 @@ from accounts.services.invitations import (
     invitation_resend,
     invitation_revoke,
 )
-from accounts.views.access import membership_required, owner_required, signed_in_user
+from accounts.views.access import (
+    fresh_password_required,
+    membership_required,
+    owner_required,
+    password_recently_confirmed,
+    reauthentication_url,
+    signed_in_user,
+)
 from exchange.models import ExchangeConnection
 
 
@@ -55,7 +62,7 @@ def client_team(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-@reauthentication_required
+@fresh_password_required("client_team")
 def client_team_invite(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = ViewerInviteForm(request.POST)
@@ -141,6 +148,10 @@ def _keys_page(
         "membership": membership,
         "connections": connections,
         "form": form or ExchangeKeyForm(),
+        # The secret is typed only after the password was confirmed, so it is never posted to
+        # a view that must turn it away (see fresh_password_required).
+        "password_confirmed": password_recently_confirmed(request),
+        "reauthenticate_url": reauthentication_url(request, next_url=reverse("client_keys")),
     }
     return render(request, "accounts/keys.html", context, status=status)
 
@@ -154,7 +165,7 @@ def client_keys(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-@reauthentication_required
+@fresh_password_required("client_keys")
 def client_key_connect(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = ExchangeKeyForm(request.POST)
@@ -197,7 +208,7 @@ def client_key_validate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-@reauthentication_required
+@fresh_password_required("client_keys")
 def client_key_delete(request: HttpRequest, pk: int) -> HttpResponse:
     membership = request_membership(request)
     connection = tenant_object_or_404(ExchangeConnection.objects.all(), membership.tenant, pk=pk)
@@ -208,7 +219,7 @@ def client_key_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-@reauthentication_required
+@fresh_password_required("client_keys")
 def client_key_replace(request: HttpRequest, pk: int) -> HttpResponse:
     """Rotation: move everything from this key to a newer, validated one, then delete this one."""
     membership = request_membership(request)
@@ -234,7 +245,7 @@ def client_key_replace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-@reauthentication_required
+@fresh_password_required("client_security")
 def client_data_export(request: HttpRequest) -> HttpResponse:
     """Everything held on the tenant, as a zip download (owner only, after reauthentication)."""
     membership = request_membership(request)
@@ -249,7 +260,7 @@ def client_data_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-@reauthentication_required
+@fresh_password_required("client_security")
 def client_data_delete(request: HttpRequest) -> HttpResponse:
     """Ask for erasure; typing DELETE confirms it. The operator carries it out."""
     membership = request_membership(request)

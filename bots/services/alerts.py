@@ -10,13 +10,11 @@ operator webhook when one is configured.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-import requests
 import structlog
 from django.conf import settings
 from django.core.mail import send_mail
@@ -150,25 +148,21 @@ def alert_deliver_operator(*, alert: Alert) -> bool:
 
 
 def _post_operator_webhook(alert: Alert) -> None:
-    """The operator's own endpoint (a setting, not a client's URL), signed like a client's."""
+    """The operator's own endpoint (a setting), through the same checked, signed sender as a
+    client's webhook (no internal address, no redirect, timestamp signed with the body)."""
     url, secret = settings.OPERATOR_ALERT_WEBHOOK_URL, settings.OPERATOR_ALERT_WEBHOOK_SECRET
     if not url:
         return
-    from bots.services.notify import alert_payload, webhook_signature
+    from bots.services.notify import alert_payload, webhook_send
 
-    body = json.dumps(
-        {**alert_payload(alert), "tenant_id": str(alert.tenant_id or "")}, separators=(",", ":")
-    ).encode()
-    try:
-        response = requests.post(
-            url, data=body, timeout=OPERATOR_WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False,
-            headers={"Content-Type": "application/json",
-                     "X-Tradingsvc-Signature": webhook_signature(secret, body)},
-        )  # fmt: skip
-    except requests.RequestException as exc:
-        log.warning("alert.operator_webhook_failed", alert_id=alert.pk, error=type(exc).__name__)
-        return
-    if not 200 <= response.status_code < 300:
+    result = webhook_send(
+        url=url,
+        secret=secret,
+        payload={**alert_payload(alert), "tenant_id": str(alert.tenant_id or "")},
+        timeout=OPERATOR_WEBHOOK_TIMEOUT_SECONDS,
+    )
+    if result.outcome != "delivered":
         log.warning(
-            "alert.operator_webhook_refused", alert_id=alert.pk, status=response.status_code
-        )
+            "alert.operator_webhook_failed", alert_id=alert.pk, outcome=result.outcome,
+            status=result.status_code,
+        )  # fmt: skip

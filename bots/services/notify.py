@@ -2,34 +2,38 @@
 
 Delivery is at-least-once from a task: each channel stamps its own time on the alert after it
 succeeded, so a retried task does not email twice; a webhook receiver should de-duplicate on the
-alert id it is sent.
+alert id it is sent. The webhook goes through ``tradingsvc.lib.webhooks.webhook_send`` (checked
+against internal networks on every attempt, no redirects, timestamp signed with the body; re-exported
+here for other senders) and ``accounts.services.webhooks.webhook_deliver`` (each attempt recorded
+for the client, failures retried with backoff by re-queueing ``bots.deliver_alert``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import uuid
 
-import requests
-import structlog
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership
+from accounts.services.webhooks import webhook_deliver
 from bots.models import Alert, NotificationSettings
 from tradingsvc.lib.crypto import open_sealed, seal, settings_keyring
+from tradingsvc.lib.webhooks import WebhookRefused, webhook_send, webhook_target
 
-log = structlog.stdlib.get_logger(__name__)
-WEBHOOK_TIMEOUT_SECONDS = 5.0
+__all__ = ["WebhookRefused", "alert_deliver", "notification_settings_save", "webhook_send"]
 
 
 def notification_settings_save(
     *, tenant_id: uuid.UUID, email_enabled: bool, webhook_url: str, webhook_secret: str | None
 ) -> NotificationSettings:
-    """Save a tenant's channels; a new webhook secret is sealed, an empty one keeps the old."""
+    """Save a tenant's channels; a new webhook secret is sealed, an empty one keeps the old.
+
+    Raises ``WebhookRefused`` for a URL that is not https or reaches a private or reserved
+    address (it is checked again on every delivery)."""
+    if webhook_url:
+        webhook_target(webhook_url)
     with transaction.atomic():
         settings_row, _ = NotificationSettings.objects.get_or_create(tenant_id=tenant_id)
         settings_row.email_enabled = email_enabled
@@ -40,10 +44,6 @@ def notification_settings_save(
             )
         settings_row.save()
     return settings_row
-
-
-def webhook_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def alert_payload(alert: Alert) -> dict[str, object]:
@@ -81,17 +81,15 @@ def alert_deliver(*, alert: Alert) -> dict[str, bool]:
             config.webhook_secret_sealed,
             associated_data=config.associated_data(),
         )
-        body = json.dumps(alert_payload(alert), separators=(",", ":")).encode()
-        response = requests.post(
-            config.webhook_url, data=body, timeout=WEBHOOK_TIMEOUT_SECONDS,
-            headers={"Content-Type": "application/json",
-                     "X-Tradingsvc-Signature": webhook_signature(secret.reveal(), body)},
+        result, retry_in = webhook_deliver(
+            tenant_id=alert.tenant_id, event=f"alert:{alert.pk}", url=config.webhook_url,
+            secret=secret.reveal(), payload=alert_payload(alert),
         )  # fmt: skip
-        if 200 <= response.status_code < 300:
+        if result.delivered:
             Alert.objects.filter(pk=alert.pk).update(webhook_at=timezone.now())
             sent["webhook"] = True
-        else:
-            log.warning(
-                "alert.webhook_refused", tenant_id=str(alert.tenant_id), status=response.status_code
-            )
+        elif retry_in is not None:
+            from bots.tasks import deliver_alert
+
+            deliver_alert.apply_async((alert.pk,), countdown=retry_in)
     return sent

@@ -7,6 +7,7 @@ server answers with a confirmation page instead of acting.
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -43,8 +44,22 @@ def _done_message(action: str, bot: Bot) -> str:
     return texts[action] % {"bot": bot.name}
 
 
+def _starts_live(request: HttpRequest) -> bool:
+    """Starting or resuming a live bot trades real money: the password is asked again."""
+    match, membership = request.resolver_match, getattr(request, "membership", None)
+    if (
+        match is None
+        or membership is None
+        or ACTIONS.get(str(match.kwargs.get("action"))) != Bot.State.RUNNING
+    ):
+        return False
+    bot = Bot.objects.for_tenant(membership.tenant).filter(pk=match.kwargs.get("pk")).first()
+    return bot is not None and bot.mode == Bot.Mode.LIVE
+
+
 @require_POST
 @owner_required
+@reauthentication_required(enabled=_starts_live)
 def bot_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     membership = request_membership(request)
     bot = tenant_object_or_404(Bot.objects.all(), membership.tenant, pk=pk)

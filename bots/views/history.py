@@ -18,6 +18,7 @@ from accounts.selectors import request_membership
 from accounts.views.access import membership_required
 from bots.forms import HistoryFilterForm
 from bots.selectors import recent_fills, recent_orders
+from tradingsvc.lib.spreadsheet import csv_cell
 
 PAGE_SIZE = 50
 ORDER_COLUMNS = [
@@ -76,23 +77,10 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "bots/history.html", context)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    """Times as ISO 8601 UTC; text that a spreadsheet would run as a formula (a bot named
-    "=HYPERLINK(…)") is prefixed with an apostrophe. Numbers stay exact decimals."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _csv_rows(rows: QuerySet[Any], columns: list[tuple[str, str]]) -> Iterator[list[object]]:
     yield [title for title, _field in columns]
     for values in rows.values_list(*[f for _title, f in columns]).iterator(chunk_size=2000):
-        yield [_cell(v) for v in values]
+        yield [csv_cell(v) for v in values]
 
 
 @require_GET

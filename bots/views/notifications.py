@@ -6,13 +6,17 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import WebhookAttempt
 from accounts.selectors import request_membership, tenant_object_or_404
 from accounts.views.access import (
     membership_required,
     owner_required,
+    password_recently_confirmed,
+    reauthentication_url,
     redirect_back,
     signed_in_user,
 )
@@ -45,6 +49,7 @@ def _page(
         "dismissed": Paginator(dismissed, 20).get_page(request.GET.get("page")),
         "form": form,
         "has_webhook_secret": bool(current and current.webhook_secret_sealed),
+        "webhook_attempts": WebhookAttempt.objects.for_tenant(tenant)[:20],
     }
     return render(request, "bots/notifications.html", context, status=status)
 
@@ -59,8 +64,19 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @owner_required
 def notifications_save(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
-    form = NotificationSettingsForm(request.POST, bots=list(tenant_bots(membership.tenant)))
     current = NotificationSettings.objects.for_tenant(membership.tenant).first()
+    posted_url = request.POST.get("webhook_url", "").strip()
+    webhook_changes = posted_url != (current.webhook_url if current else "") or bool(
+        request.POST.get("webhook_secret")
+    )
+    if webhook_changes and not password_recently_confirmed(request):
+        # Where alerts (and their secret) go is as sensitive as a key: the password first, and
+        # the form (it may hold a secret) is dropped rather than kept for a replay.
+        messages.info(
+            request, _("Confirm your password first, then send the form again: nothing was saved.")
+        )
+        return redirect(reauthentication_url(request, next_url=reverse("notifications")))
+    form = NotificationSettingsForm(request.POST, bots=list(tenant_bots(membership.tenant)))
     if (
         form.is_valid()
         and form.cleaned_data["webhook_url"]

@@ -29,8 +29,14 @@ from bots.services.settings import (
 )
 
 
+def _creates_live(request: HttpRequest) -> bool:
+    """Creating a live bot is as sensitive as starting one: the password is asked again."""
+    return request.method == "POST" and request.POST.get("mode") == Bot.Mode.LIVE
+
+
 @require_http_methods(["GET", "POST"])
 @membership_required
+@reauthentication_required(enabled=_creates_live)
 def bot_new(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     if request.method == "POST":

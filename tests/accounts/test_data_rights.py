@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -88,3 +89,98 @@ def test_erasure_removes_keys_and_personal_data_and_keeps_an_anonymised_trail(te
     assert events.filter(action="data.erased", actor_email=operator.email).exists()
     owner.tenant.refresh_from_db()
     assert owner.tenant.anonymised_at is not None and owner.tenant.status == "disabled"
+
+
+def _row_of_every_kind(owner) -> None:
+    """One row of each kind a tenant owns: bot, order, fill, position, equity, alert, kill switch,
+    notification settings, webhook attempt."""
+    from accounts.models import WebhookAttempt
+    from bots.models import Alert, BotPosition, KillSwitch, RiskTemplate
+    from bots.services.notify import notification_settings_save
+    from bots.services.settings import bot_create
+    from ops.perf_data import seed_history
+
+    bot = bot_create(
+        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"),
+        name='=HYPERLINK("http://evil.example")', symbol="BTCUSDT", connection=None,
+        by=owner.user,
+    ).bot  # fmt: skip
+    seed_history(bot=bot, orders=4, days=1)
+    BotPosition.objects.get_or_create(bot=bot, symbol="BTCUSDT")
+    Alert.objects.create(tenant=owner.tenant, bot=bot, kind="test", message="An alert")
+    KillSwitch.objects.create(scope=KillSwitch.Scope.TENANT, tenant=owner.tenant, reason="test")
+    notification_settings_save(
+        tenant_id=owner.tenant.pk, email_enabled=True, webhook_url="",
+        webhook_secret="whsec-export-0123456789",
+    )  # fmt: skip
+    WebhookAttempt.objects.create(
+        tenant=owner.tenant, event="alert:1", attempt=1, url="https://93.184.215.14/h",
+        outcome="delivered",
+    )  # fmt: skip
+
+
+def test_the_export_holds_every_kind_of_row_the_tenant_owns(tenant_with_data):
+    """Every model that belongs to a tenant (directly or through a bot) has its file with the
+    tenant's rows; no sealed value or token; CSV cells that would run as formulas are defused."""
+    from accounts.services.data_rights import tenant_owned_models
+
+    owner = tenant_with_data
+    _row_of_every_kind(owner)
+
+    archive = zipfile.ZipFile(io.BytesIO(tenant_export_zip(tenant=owner.tenant, by=owner.user)))
+
+    names = set(archive.namelist())
+    expected = {
+        "bots_bot", "bots_orderintent", "bots_botfill", "bots_botposition", "bots_equitysnapshot",
+        "bots_alert", "bots_killswitch", "bots_notificationsettings", "accounts_webhookattempt",
+    }  # fmt: skip
+    owned = {f"{m._meta.app_label}_{m._meta.model_name}" for m, _ in tenant_owned_models()}
+    assert expected <= owned
+    empty = [n for n in sorted(expected) if not json.loads(archive.read(f"{n}.json"))]
+    assert empty == [] and all(f"{n}.csv" in names for n in owned)
+    everything = b"".join(archive.read(n) for n in names).decode()
+    assert "v1:" not in everything and "whsec-export" not in everything
+    bots_csv = archive.read("bots_bot.csv").decode()
+    assert "'=HYPERLINK" in bots_csv
+    assert not any(
+        cell.startswith("=") for row in csv.reader(io.StringIO(bots_csv)) for cell in row
+    )
+
+
+def test_erasure_leaves_no_address_or_name_of_the_client_in_any_table(tenant_with_data):
+    """After erasure, no column of any table (sessions decoded) holds the owner's address, a
+    viewer's address or name, an invitee's address or the tenant's name."""
+    from django.test import Client as BrowserClient
+
+    from accounts.services.invitations import invitation_create_viewer
+    from tests.fixtures.secret_scan import database_text
+
+    owner = tenant_with_data
+    owner.user.first_name, owner.user.last_name = "Olivia", "Ownerson"
+    owner.user.save()
+    viewer = client_with_2fa("viewer", tenant=owner.tenant, email="viewer-person@example.test")
+    invitation_create_viewer(
+        tenant=owner.tenant, email="invitee-person@example.test", invited_by=owner.user
+    )
+    _row_of_every_kind(owner)
+    for attempt in range(2):  # failed sign-ins are logged with the address tried
+        BrowserClient(REMOTE_ADDR=f"203.0.113.{attempt}").post(
+            "/accounts/login/", {"login": owner.user.email, "password": "wrong"}
+        )
+    signed_in = BrowserClient()
+    signed_in.force_login(viewer.user)
+    signed_in.get("/app/")
+    tenant_name = owner.tenant.name
+    tenant_deletion_request(tenant=owner.tenant, by=owner.user)
+
+    tenant_erase(tenant=owner.tenant, by=StaffUserFactory())
+
+    tables = database_text()
+    identities = [
+        owner.user.email, "Olivia", "Ownerson", viewer.user.email, "invitee-person@example.test",
+        tenant_name,
+    ]  # fmt: skip
+    leaks = {
+        (value, table) for value in identities for table, text in tables.items() if value in text
+    }
+    assert leaks == set()

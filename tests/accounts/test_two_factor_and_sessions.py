@@ -130,3 +130,46 @@ def test_activity_within_the_timeout_keeps_the_session_alive(settings):
     for minutes in (20, 40, 60):  # each request within 30 min of the previous one
         with time_machine.travel(start + timezone.timedelta(minutes=minutes)):
             assert client.get("/app/").status_code == 200
+
+
+def test_the_dashboards_own_refreshes_do_not_keep_an_idle_session_alive(settings):
+    """Fragment refreshes (sent with X-Requested-With: fetch by live.js) every few minutes do not
+    move the idle timeout: 30 minutes after the person's last request the session is over."""
+    membership = MembershipFactory()
+    client_totp_activate(membership.user)
+    client = Client()
+    client.force_login(membership.user)
+    start = timezone.now()
+    assert client.get("/app/").status_code == 200
+
+    refreshes = []
+    for minutes in (10, 20, 29):
+        with time_machine.travel(start + timezone.timedelta(minutes=minutes)):
+            refreshes.append(
+                client.get("/app/live/", headers={"X-Requested-With": "fetch"}).status_code
+            )
+    with time_machine.travel(start + timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)):
+        after = client.get("/app/")
+
+    assert refreshes == [200, 200, 200]
+    assert after.status_code == 302 and after["Location"].startswith("/accounts/login/")
+
+
+def test_a_totp_secret_copied_into_another_users_row_does_not_open():
+    """Sealed with associated data bound to its user: moved to another user's authenticator it
+    fails to decrypt, so a database write cannot hand one person's second factor to another."""
+    from accounts.mfa import client_totp_secret
+    from tradingsvc.lib.crypto import DecryptionError
+
+    victim, attacker = MembershipFactory(), MembershipFactory()
+    victim_secret = client_totp_activate(victim.user)
+    client_totp_activate(attacker.user)
+    stolen = Authenticator.objects.get(user=victim.user, type=Authenticator.Type.TOTP).data
+
+    Authenticator.objects.filter(user=attacker.user, type=Authenticator.Type.TOTP).update(
+        data=stolen
+    )
+
+    assert client_totp_secret(victim.user) == victim_secret  # the owner's own row still opens
+    with pytest.raises(DecryptionError):
+        client_totp_secret(attacker.user)

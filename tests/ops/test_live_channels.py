@@ -16,6 +16,12 @@ ORIGIN = (b"origin", b"http://testserver")
 
 
 def _session_cookie(user) -> bytes:
+    """A signed-in session of a user with a second factor (the socket refuses others)."""
+    from accounts.mfa import client_totp_activate
+    from accounts.middleware import user_has_second_factor
+
+    if not user_has_second_factor(user):
+        client_totp_activate(user)
     client = Client()
     client.force_login(user)
     return f"sessionid={client.cookies['sessionid'].value}".encode()
@@ -129,3 +135,67 @@ def test_a_fill_is_pushed_to_every_member_of_the_tenant_and_nobody_else():
         assert message["data"]["position_qty"] == "0.1"
         assert message["data"]["realised_pnl"] == "-2.75"  # the fee
     assert stranger_got_nothing
+
+
+def _connect(cookie: bytes):
+    async def scenario():
+        communicator = WebsocketCommunicator(
+            application, "/ws/live/", headers=[ORIGIN, (b"cookie", cookie)]
+        )
+        result = await communicator.connect()
+        await communicator.disconnect()
+        return result
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_only_session_without_a_second_factor_is_refused():
+    """A user signed in with the password but no authenticator gets no socket (4403)."""
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    assert _connect(cookie) == (False, 4403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_socket_stops_receiving_once_the_tenant_is_disabled_or_the_member_removed(settings):
+    """Checked again while open: after the change the next event is not forwarded and the socket
+    is closed."""
+    from asgiref.sync import sync_to_async
+
+    from accounts.models import Membership, Tenant
+    from ops.live import tenant_group
+    from tests.factories import MembershipFactory
+
+    settings.LIVE_SOCKET_RECHECK_SECONDS = 0
+    disabled = MembershipFactory(role="owner")
+    removed = MembershipFactory(role="viewer")
+    cookies = [_session_cookie(m.user) for m in (disabled, removed)]
+
+    async def scenario():
+        sockets = []
+        for cookie in cookies:
+            communicator = WebsocketCommunicator(
+                application, "/ws/live/", headers=[ORIGIN, (b"cookie", cookie)]
+            )
+            assert (await communicator.connect())[0]
+            sockets.append(communicator)
+        await sync_to_async(
+            lambda: Tenant.objects.filter(pk=disabled.tenant_id).update(status="disabled")
+        )()
+        await sync_to_async(lambda: Membership.objects.filter(pk=removed.pk).delete())()
+        outputs = []
+        for member, communicator in zip((disabled, removed), sockets, strict=True):
+            await sync_to_async(live_publish)(
+                group=tenant_group(member.tenant_id), kind="pnl", data={"today": "1"}
+            )
+            outputs.append(await communicator.receive_output(timeout=5))
+        return outputs
+
+    outputs = asyncio.run(scenario())
+
+    assert [o["type"] for o in outputs] == ["websocket.close", "websocket.close"]
+    assert all(o.get("code") == 4403 for o in outputs)

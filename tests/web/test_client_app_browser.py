@@ -12,7 +12,7 @@ from bots.services.ticks import ticks_dispatch
 from exchange.services.candles import candles_sync
 from tests.bots.test_ticks import connect_live
 from tests.factories import client_with_2fa
-from tests.fixtures.browser import log_in_with_2fa, screenshot
+from tests.fixtures.browser import log_in_with_2fa, reauthenticate_if_asked, screenshot
 from tests.fixtures.celery_worker import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,6 +41,7 @@ def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(
     page.select_option("#id_connection", str(connection.pk))
     screenshot(page, "app-02-new-bot")
     page.click("main form button[type=submit]")
+    reauthenticate_if_asked(page)  # a live bot needs the password again
     page.wait_for_url("**/settings/")
     screenshot(page, "app-03-bot-settings")
     bot = Bot.objects.get(tenant=owner.tenant)

@@ -14,7 +14,7 @@ from bots.forms import BotSettingsForm
 from bots.models import Alert, Bot, RiskTemplate
 from bots.services.settings import bot_create
 from ops.perf_data import seed_history
-from tests.factories import TEST_PASSWORD, client_with_2fa, login_with_2fa
+from tests.factories import TEST_PASSWORD, client_with_2fa, login_with_2fa, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +116,7 @@ def test_lowering_risk_saves_without_asking_again(browser, bot):
 
 
 def test_forms_keep_input_and_say_what_is_wrong(browser, bot):
+    reauthenticate(browser)  # a live bot and a webhook change need a fresh password
     new = browser.post(reverse("bot_new"), {"name": "", "symbol": "BTCUSDT", "mode": "live"})
     page = new.content.decode()
     assert new.status_code == 400 and "A live bot needs one of your exchange keys." in page

@@ -5,6 +5,7 @@ profiles (``demo``, ``test``, ``production``) only change what must differ. Ever
 with its default, in the README.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "axes",
+    "csp",
     "django_otp",
     # Project apps.
     "accounts",
@@ -55,11 +57,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tradingsvc.middleware.CorrelationIdMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tradingsvc.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -70,6 +75,24 @@ MIDDLEWARE = [
     # Last, so that a lockout answer is given after authentication was attempted.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script
+# anywhere; data for scripts travels in json_script or data- attributes), no plugin, no framing,
+# forms post only to us. Inline styles stay allowed: the chart library writes style elements.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "tradingsvc.urls"
 WSGI_APPLICATION = "tradingsvc.wsgi.application"
@@ -148,7 +171,9 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "client_home"
 LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a hard one.
+# The cookie age is an idle timeout, not a hard one: accounts.middleware.IdleTimeoutMiddleware
+# renews the session on what a person does, not on the dashboard's own background refreshes.
+SESSION_SAVE_EVERY_REQUEST = False
 
 # Client login: django-allauth, email and password, invitation-only signup (the adapter closes
 # open signup), TOTP with recovery codes enforced by accounts.middleware before any data.
@@ -160,6 +185,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# allauth's own sensitive account changes (email address, which leads to a password reset) ask for
+# the password again too.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT_SECONDS", default=300)
 ACCOUNT_RATE_LIMITS = {
     # Per-IP limit on login attempts, on top of axes' per-account lockout.
@@ -171,9 +199,14 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "tradingsvc"
 USERSESSIONS_TRACK_ACTIVITY = True
 
-# Lockout after repeated failures; the operator unlocks from admin (accounts user action).
+# Lockout after repeated failures, for a cool-off; the operator can also unlock from admin (user action).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = None  # locked until the operator unlocks
+# A cool-off, not a permanent lock: a permanent one lets anyone who knows a client's address shut
+# them out. Failures during the lock do not extend it. The owner and the operators are emailed,
+# the owner with a one-time emergency-stop link (accounts.services.lockout).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+EMERGENCY_LINK_TTL_MINUTES: int = env.int("EMERGENCY_LINK_TTL_MINUTES", default=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.auth.lockout_response"
@@ -184,6 +217,15 @@ AXES_ENABLE_ADMIN = True
 # (accounts.ratelimits). Locking whole addresses would shut out clients behind a shared NAT.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+# Reverse proxies whose X-Forwarded-For is believed for the audit trail's client address
+# (accounts.services.audit.client_ip), e.g. "172.16.0.0/12" for the compose network; empty: none.
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+# Viewer invitations (and resends) one tenant may send per hour.
+INVITATIONS_PER_HOUR: int = env.int("INVITATIONS_PER_HOUR", default=10)
+# Where clients may create their keys; the local simulator only where one runs (demo, tests).
+EXCHANGE_CLIENT_ENVIRONMENTS: list[str] = env.list(
+    "EXCHANGE_CLIENT_ENVIRONMENTS", default=["mainnet", "testnet", "demo", "simulator"]
+)
 # The public address of the site, for links in emails sent outside a request (tasks).
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
 # Minutes a streams shard may stay silent before the operator is alerted.
@@ -296,6 +338,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "accounts.validate_exchange_keys",
         "schedule": 24 * 60 * 60.0,
     },
+    "accounts-purge-expired-sessions": {
+        "task": "accounts.purge_expired_sessions",
+        "schedule": 60 * 60.0,
+    },
 }
 # The demo launcher's folder (SQLite, embedded Redis, logs, mail) and its embedded Redis port.
 DEMO_DIR = Path(env("DEMO_DIR", default=str(VAR_DIR / "demo")))
@@ -307,12 +353,21 @@ BEAT_LOCK_FILE = Path(env("BEAT_LOCK_FILE", default=str(VAR_DIR / "beat.lock")))
 # Generate an entry with: python -c "from tradingsvc.lib.crypto import generate_master_key_entry as g; print(g('k1'))"
 TRADINGSVC_MASTER_KEYS: str = env("TRADINGSVC_MASTER_KEYS", default="")
 
+# --- outgoing webhooks (tradingsvc/lib/webhooks.py) ------------------------------------------
+# Networks a webhook may reach although they are not public (an on-premises receiver), e.g.
+# "203.0.113.0/24"; empty: public unicast addresses only. Never put your own hosts' range here.
+WEBHOOK_ALLOWED_NETWORKS: list[str] = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+# CA bundle receivers' certificates are checked against; empty: the system's.
+WEBHOOK_CA_BUNDLE: str = env("WEBHOOK_CA_BUNDLE", default="")
+
 # --- operations -----------------------------------------------------------------------------
 TASK_RUN_RETENTION_DAYS: int = env.int("TASK_RUN_RETENTION_DAYS", default=30)
 WORKER_HEARTBEAT_INTERVAL_SECONDS: float = env.float(
     "WORKER_HEARTBEAT_INTERVAL_SECONDS", default=5.0
 )
 WORKER_HEARTBEAT_TTL_SECONDS: float = env.float("WORKER_HEARTBEAT_TTL_SECONDS", default=20.0)
+# How often an open live socket re-checks that its user and tenant may still receive (ops.consumers).
+LIVE_SOCKET_RECHECK_SECONDS: float = env.float("LIVE_SOCKET_RECHECK_SECONDS", default=30.0)
 HEALTHZ_TIMEOUT_SECONDS: float = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
 
 # --- logging and errors ---------------------------------------------------------------------

@@ -54,3 +54,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# No local simulator for clients in production: real Bybit environments only.
+EXCHANGE_CLIENT_ENVIRONMENTS = env.list(
+    "EXCHANGE_CLIENT_ENVIRONMENTS", default=["mainnet", "testnet", "demo"]
+)
