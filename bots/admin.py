@@ -28,7 +28,6 @@ from bots.models import (
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.orders import NeverPlacedRefused, intent_mark_never_placed
 from bots.services.protection import kill_switch_enforce, kill_switch_engage, kill_switch_release
-from bots.services.settings import TUNABLE_LIMITS, BotSettingsError, bot_settings_validate
 from tradingsvc.lib.admin import ReadOnlyAdmin
 
 
@@ -45,31 +44,6 @@ class RiskTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     list_filter = ("strategy", "is_active")
     prepopulated_fields = {"slug": ("name",)}
-
-
-class BotAdminForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The operator tunes a bot within its template's bounds too (the service's own checks)."""
-
-    class Meta:
-        model = Bot
-        fields = ["template", *TUNABLE_LIMITS, "strategy_params"]  # admin adds the rest
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        template = data.get("template") or getattr(self.instance, "template", None)
-        if template is None:
-            return data
-        limits = {name: data.get(name) for name in TUNABLE_LIMITS if data.get(name) is not None}
-        try:
-            _limits, params = bot_settings_validate(
-                template=template, limits=limits, strategy_params=data.get("strategy_params") or {}
-            )
-        except BotSettingsError as exc:
-            for name, message in exc.errors.items():
-                self.add_error(name if name in self.fields else "strategy_params", message)
-            return data
-        data["strategy_params"] = params
-        return data
 
 
 class CannotDecideFilter(admin.SimpleListFilter):
@@ -90,7 +64,6 @@ class CannotDecideFilter(admin.SimpleListFilter):
 
 @admin.register(Bot)
 class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    form = BotAdminForm
     list_display = (
         "name",
         "tenant",

@@ -26,7 +26,9 @@ def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(
     owner = client_with_2fa()
     _uid, connection = connect_live(simulator, owner)
     base = live_stack.url
-    page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    # Playwright polls wait_for_function predicates with eval, which our CSP forbids (as it
+    # should); pages under the policy are walked in tests/tradingsvc/test_security_headers.py.
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
     page.set_default_timeout(20_000)
 
     log_in_with_2fa(page, base, owner)
