@@ -23,7 +23,7 @@ from accounts.services.invitations import (
     invitation_revoke,
 )
 from accounts.services.operator_otp import operator_totp_enrol
-from accounts.services.tenants import tenant_disable, tenant_enable, user_unlock
+from accounts.services.tenants import tenant_disable, tenant_enable, tenant_suspend, user_unlock
 
 
 @admin.register(User)
@@ -100,7 +100,7 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     # The status changes only through the actions (services: audited, bots stopped).
     readonly_fields = ("id", "status", "created_at", "deletion_requested_at", "anonymised_at")
     inlines = [MembershipInline]
-    actions = ["disable", "enable", "erase"]
+    actions = ["suspend", "disable", "enable", "erase"]
 
     @admin.action(
         description="Erase keys and personal data (after the client asked)", permissions=["delete"]
@@ -114,6 +114,13 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 continue
             tenant_erase(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
             self.message_user(request, f"{tenant}: erased.")
+
+    @admin.action(
+        description="Suspend (stops trading; members still sign in and pay)", permissions=["change"]
+    )
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            tenant_suspend(tenant=tenant, by=request.user, request=request)  # type: ignore[arg-type]
 
     @admin.action(description="Disable (stops logins into it and trading)", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:

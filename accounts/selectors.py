@@ -14,10 +14,11 @@ M = TypeVar("M", bound=models.Model)
 
 
 def memberships_for_user(user: User) -> models.QuerySet[Membership]:
-    """The user's memberships in active tenants."""
-    return Membership.objects.filter(user=user, tenant__status=Tenant.Status.ACTIVE).select_related(
-        "tenant"
-    )
+    """The user's memberships in tenants they may sign in to (active, or suspended: they still see
+    everything and pay; only a disabled tenant is closed to them)."""
+    return Membership.objects.filter(
+        user=user, tenant__status__in=Tenant.SIGN_IN_STATUSES
+    ).select_related("tenant")
 
 
 def membership_in_use(user: User, chosen_tenant_id: str | None) -> Membership | None:

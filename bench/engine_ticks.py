@@ -124,6 +124,7 @@ def make_bots(count: int, mode: str, sim_port: int, label: str, state: str) -> l
     from bots.models import Bot, EquitySnapshot, RiskTemplate
     from exchange.credentials import credentials_seal
     from exchange.models import ExchangeConnection
+    from exchange.services.accounts import exchange_account_attach
 
     # Trend following enters on the first tick when flat, so every bot places one order.
     template = RiskTemplate.objects.get(slug="moderate")
@@ -135,17 +136,22 @@ def make_bots(count: int, mode: str, sim_port: int, label: str, state: str) -> l
             account = requests.post(
                 f"http://127.0.0.1:{sim_port}/sim/accounts", json={"usdt": "100000"}, timeout=10
             ).json()
-            connection = ExchangeConnection.objects.create(
+            connection = ExchangeConnection(
                 tenant=tenant,
                 environment="simulator",
                 status="active",
                 exchange_uid=str(account["uid"]),
             )
+            exchange_account_attach(connection=connection)  # as key validation does
+            connection.save()
             credentials_seal(
                 connection, api_key=account["api_key"], api_secret=account["api_secret"]
             )
             EquitySnapshot.objects.create(
-                tenant=tenant, at=timezone.now(), equity=Decimal("100000")
+                tenant=tenant,
+                account=connection.account,
+                at=timezone.now(),
+                equity=Decimal("100000"),
             )
         made.append(
             Bot(
@@ -220,7 +226,9 @@ def run(bots: int, mode: str, sim_port: int, sample: int) -> dict[str, float]:
     fleet = make_bots(bots, mode, sim_port, label, Bot.State.RUNNING)
     sampled = make_bots(sample, mode, sim_port, f"{label} sample", Bot.State.PAUSED)
     template = RiskTemplate.objects.get(slug="moderate")
-    market_data_subscribe(symbol="BTCUSDT", interval=template.timeframe, consumer="bench")
+    market_data_subscribe(
+        environment="simulator", symbol="BTCUSDT", interval=template.timeframe, consumer="bench"
+    )
 
     next_candle(sim_port)
     started = time.monotonic()

@@ -63,6 +63,7 @@ def run() -> None:
     from exchange.credentials import credentials_seal
     from exchange.limiter import reset_limiter
     from exchange.models import ExchangeConnection, Execution
+    from exchange.services.accounts import exchange_account_attach
     from exchange.streams.runner import StreamRunner
     from tests.fixtures.simulator import SimulatorHandle
 
@@ -84,12 +85,14 @@ def run() -> None:
             for i in range(N):
                 uid, key, secret = sim.create_account(usdt="10000")
                 tenant = Tenant.objects.create(name=f"bench-{i}")
-                conn = ExchangeConnection.objects.create(
+                conn = ExchangeConnection(
                     tenant=tenant,
                     environment="simulator",
                     status=ExchangeConnection.Status.ACTIVE,
                     exchange_uid=str(uid),
                 )
+                exchange_account_attach(connection=conn)  # as key validation does
+                conn.save()
                 credentials_seal(conn, api_key=key, api_secret=secret)
                 accounts.append((conn.pk, key, secret))
             before = rss_mb()

@@ -1,13 +1,19 @@
 """Signed order create+cancel round trips through pybit against a real simulator process.
 
 Prints round trips per second and p50/p99 latency of one create+cancel pair. The per-UID and per-IP
-limits are raised through the admin API first, since Bybit's 10 orders/s would otherwise be the
+limits are raised through the control API first, since Bybit's 10 orders/s would otherwise be the
 figure measured. Run: ``.venv/bin/python bench/simulator_roundtrip.py [--pairs N]``.
+
+The wall-clock figure includes pybit's own work and whatever else the machine is running (the
+client and the server share its cores). The server's figure divides the round trips by the CPU
+time the simulator process used meanwhile (from /proc): what one core running the simulator
+serves, whoever else is busy.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -17,6 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fixtures.simulator import SimulatorHandle
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -43,6 +55,10 @@ def main() -> None:
                 )["result"]["orderId"]
                 http.cancel_order(category="linear", symbol="BTCUSDT", orderId=oid)
             latencies = []
+            if sim.proc is None:
+                raise RuntimeError("the simulator process is not running")
+            pid = sim.proc.pid
+            cpu_before = cpu_seconds(pid)
             started = time.perf_counter()
             for i in range(args.pairs):
                 t0 = time.perf_counter()
@@ -58,12 +74,17 @@ def main() -> None:
                 http.cancel_order(category="linear", symbol="BTCUSDT", orderId=oid)
                 latencies.append(time.perf_counter() - t0)
             elapsed = time.perf_counter() - started
+            server_cpu = cpu_seconds(pid) - cpu_before
         finally:
             sim.stop()
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(f"pairs: {args.pairs} signed create+cancel round trips through pybit (one client thread)")
-    print(f"round trips/s: {args.pairs / elapsed:.0f}")
+    print(f"round trips/s: {args.pairs / elapsed:.0f} (wall clock, client and server together)")
+    print(
+        f"server: {server_cpu:.2f} CPU s, {args.pairs / server_cpu:.0f} round trips per CPU second"
+        f" ({server_cpu / args.pairs * 1e6 / 2:.0f} us per request)"
+    )
     print(f"p50 latency: {statistics.median(latencies) * 1000:.2f} ms per create+cancel")
     print(f"p99 latency: {p99 * 1000:.2f} ms per create+cancel")
 

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 from bots.models import Bot, RiskTemplate
-from bots.services.settings import LIMIT_LABELS, TUNABLE_LIMITS
-from bots.strategies import ParamKind, get_strategy
+from bots.services.settings import LIMIT_LABELS, TUNABLE_LIMITS, param_bounds
+from bots.strategies import ParamKind, ParamSpec, get_strategy
 from exchange.models import ExchangeConnection
 
 PARAM_PREFIX = "param_"
@@ -90,6 +90,39 @@ def _limit_field(name: str, value: Decimal, bounds: list[str] | None) -> forms.D
     return field
 
 
+def _param_field(spec: ParamSpec, initial: Any, bounds: Any) -> forms.Field:
+    """One strategy parameter, within the template's bounds (the strategy's own range is wider):
+    a yes/no with a single allowed value, or a number without bounds, is fixed."""
+    param: forms.Field
+    if spec.kind is ParamKind.BOOL:
+        allowed = bounds or []
+        param = forms.BooleanField(
+            label=spec.label, initial=initial, required=False, disabled=len(set(allowed)) < 2
+        )
+    else:
+        low, high = bounds if bounds else (spec.minimum, spec.maximum)
+        if spec.kind is ParamKind.INT:
+            param = forms.IntegerField(
+                label=spec.label, initial=initial, disabled=bounds is None,
+                min_value=int(low) if low is not None else None,
+                max_value=int(high) if high is not None else None,
+            )  # fmt: skip
+        else:
+            param = forms.DecimalField(
+                label=spec.label, initial=initial, min_value=low, max_value=high,
+                disabled=bounds is None,
+            )  # fmt: skip
+            param.widget.attrs["step"] = "any"
+        if bounds:
+            allowed_text = _("Allowed: %(low)s to %(high)s") % {
+                "low": _plain(Decimal(str(low))), "high": _plain(Decimal(str(high)))
+            }  # fmt: skip
+            param.help_text = f"{spec.help} {allowed_text}".strip()
+            return param
+    param.help_text = spec.help if not param.disabled else _("Fixed by the template.")
+    return param
+
+
 def _plain_decimal(value: Decimal) -> Decimal:
     """1.000000 -> 1, 0.500000 -> 0.5: what a person would type."""
     normal = value.normalize()
@@ -110,24 +143,30 @@ class BotSettingsForm(forms.Form):
         for name in TUNABLE_LIMITS:
             self.fields[name] = _limit_field(name, getattr(bot, name), template.bounds.get(name))
         for spec in get_strategy(bot.strategy).params:
-            initial = bot.strategy_params.get(spec.name, spec.default)
-            param: forms.Field
-            if spec.kind is ParamKind.BOOL:
-                param = forms.BooleanField(label=spec.label, initial=initial, required=False)
-            elif spec.kind is ParamKind.INT:
-                param = forms.IntegerField(
-                    label=spec.label, initial=initial,
-                    min_value=int(spec.minimum) if spec.minimum is not None else None,
-                    max_value=int(spec.maximum) if spec.maximum is not None else None,
-                )  # fmt: skip
-            else:
-                param = forms.DecimalField(
-                    label=spec.label, initial=initial, min_value=spec.minimum,
-                    max_value=spec.maximum,
-                )  # fmt: skip
-                param.widget.attrs["step"] = "any"
-            param.help_text = spec.help
-            self.fields[PARAM_PREFIX + spec.name] = param
+            self.fields[PARAM_PREFIX + spec.name] = _param_field(
+                spec, bot.strategy_params.get(spec.name, spec.default), param_bounds(template, spec)
+            )
+
+    def clean(self) -> dict[str, Any]:
+        """A fixed field is shown, not editable; a posted value that differs is refused, not
+        silently replaced by the template's."""
+        data = super().clean() or {}
+        for name, field in self.fields.items():
+            if not field.disabled or name not in self.data:
+                continue
+            try:
+                posted = field.to_python(
+                    field.widget.value_from_datadict(self.data, self.files, name)
+                )
+            except forms.ValidationError:
+                posted = None
+            if posted != field.to_python(self.get_initial_for_field(field, name)):
+                self.add_error(
+                    name,
+                    _("This is fixed by the %(template)s template.")
+                    % {"template": self.bot.template.name},
+                )
+        return data
 
     def limits(self) -> dict[str, Any]:
         """The limits as the engine holds them: percentages back to fractions."""

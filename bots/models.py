@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant, TenantOwnedQuerySet, User
-from exchange.models import ExchangeConnection
+from exchange.models import ExchangeAccount, ExchangeConnection
 
 
 def money_field(**options: Any) -> models.DecimalField[Any, Any]:
@@ -106,6 +106,9 @@ class Bot(models.Model):
     trading_start = models.TimeField(null=True, blank=True)
     trading_end = models.TimeField(null=True, blank=True)
     loss_alert_threshold = money_field(null=True, blank=True)
+    failure_streak = models.PositiveIntegerField(
+        default=0, help_text="ticks in a row that failed or had every order refused"
+    )
     last_candle_start = models.DateTimeField(null=True, blank=True)
     peak_equity = money_field(default=Decimal(0))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -216,6 +219,9 @@ class OrderIntent(models.Model):
     avg_fill_price = money_field(null=True, blank=True)
     reason = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    error_code = models.CharField(
+        max_length=48, blank=True, help_text="the exchange error's class when it was refused"
+    )
     checks = models.PositiveIntegerField(
         default=0, help_text="times the exchange was asked about an unknown outcome"
     )
@@ -238,11 +244,12 @@ class OrderIntent(models.Model):
 
 
 class BotFill(models.Model):
-    """A fill applied to a bot's position, once: unique per (connection, exchange execution id).
+    """A fill applied to a bot's position, once: unique per (exchange account, execution id).
 
-    Executions can be offered more than once (stream and REST catch-up both see them, a handler
-    may die after applying one); this row, written in the same transaction as the position change,
-    makes applying a fill idempotent.
+    Executions can be offered more than once (stream and REST catch-up both see them, two keys of
+    one account both stream them, a handler may die after applying one); this row, written in the
+    same transaction as the position change, makes applying a fill idempotent. A simulated (dry
+    run) fill has no account and an id unique of its own (``sim-<orderLinkId>``).
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="bot_fills")
@@ -250,10 +257,21 @@ class BotFill(models.Model):
     intent = models.ForeignKey(
         OrderIntent, on_delete=models.SET_NULL, null=True, blank=True, related_name="fills"
     )
-    connection = models.ForeignKey(
-        ExchangeConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    account = models.ForeignKey(
+        ExchangeAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="bot_fills"
     )
+
+    class Kind(models.TextChoices):
+        TRADE = "trade", _("Trade")
+        FUNDING = "funding", _("Funding")
+
     exec_id = models.CharField(max_length=64)
+    kind = models.CharField(
+        max_length=8,
+        choices=Kind.choices,
+        default=Kind.TRADE,
+        help_text="a funding settlement moves P&L (``realised_pnl``), never the position",
+    )
     symbol = models.CharField(max_length=32)
     side = models.CharField(max_length=4)
     price = money_field()
@@ -269,8 +287,15 @@ class BotFill(models.Model):
         ordering = ["-exec_time"]
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "exec_id"], name="botfill_unique_connection_exec"
-            )
+                fields=["account", "exec_id"],
+                condition=models.Q(account__isnull=False),
+                name="botfill_unique_account_exec",
+            ),
+            models.UniqueConstraint(
+                fields=["exec_id"],
+                condition=models.Q(account__isnull=True),
+                name="botfill_unique_simulated_exec",
+            ),
         ]
         indexes = [
             models.Index(fields=["bot", "-exec_time"]),
@@ -306,9 +331,23 @@ class BotPosition(models.Model):
 
 
 class EquitySnapshot(models.Model):
-    """Equity every few minutes per tenant (``bot`` empty) and per bot; the basis of P&L charts."""
+    """Equity every few minutes, in three series; the basis of P&L charts and the breaker.
+
+    - an exchange account's (``account`` set, ``bot`` empty): its wallet's total equity;
+    - a bot's (``bot`` set): a live bot's own P&L, a dry-run bot's virtual equity;
+    - the tenant's (both empty): the sum of its accounts' latest equity (or, for a tenant with no
+      account, of its dry-run bots'), written with every account snapshot.
+    ``bots.books`` is the one place that reads them as equity.
+    """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="equity_snapshots")
+    account = models.ForeignKey(
+        ExchangeAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="equity_snapshots",
+    )
     bot = models.ForeignKey(
         Bot, on_delete=models.CASCADE, null=True, blank=True, related_name="equity_snapshots"
     )
@@ -320,45 +359,66 @@ class EquitySnapshot(models.Model):
     objects = TenantOwnedQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "bot", "-at"])]
+        indexes = [
+            models.Index(fields=["tenant", "bot", "-at"]),
+            models.Index(fields=["account", "-at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} equity {self.equity}"
 
 
 class CapitalFlow(models.Model):
-    """A deposit or withdrawal on the exchange account: capital, never profit or loss."""
+    """A deposit, withdrawal or transfer on an exchange account: capital, never profit or loss.
+
+    Unique per account and the transaction log's own id, so every key of the account and every
+    re-read of the log records it once. Trading P&L, fees and funding are not flows.
+    """
 
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", _("Deposit")
         WITHDRAWAL = "withdrawal", _("Withdrawal")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="capital_flows")
-    connection = models.ForeignKey(
-        ExchangeConnection, on_delete=models.CASCADE, related_name="capital_flows"
+    account = models.ForeignKey(
+        ExchangeAccount, on_delete=models.CASCADE, related_name="capital_flows"
     )
     exchange_id = models.CharField(max_length=64)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     amount = money_field()
     coin = models.CharField(max_length=16, default="USDT")
-    at = models.DateTimeField()
+    at = models.DateTimeField(help_text="when the exchange booked it (its clock)")
+    recorded_at = models.DateTimeField(
+        auto_now_add=True,
+        help_text="when we recorded it (our clock): whether a snapshot already holds it",
+    )
 
     objects = TenantOwnedQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "exchange_id"], name="capitalflow_unique_exchange_id"
+                fields=["account", "exchange_id"], name="capitalflow_unique_account_exchange_id"
             )
         ]
+        indexes = [models.Index(fields=["account", "at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.coin} at {self.at:%Y-%m-%d}"
 
+    @property
+    def signed_amount(self) -> Decimal:
+        """Into the account positive, out of it negative."""
+        amount: Decimal = self.amount
+        return amount if self.kind == self.Kind.DEPOSIT else -amount
+
 
 class KillSwitch(models.Model):
     """Stops new orders at once for everything (operator), a tenant (the client's emergency stop)
-    or one bot; cancels open orders and, when ``flatten`` is set, closes positions reduce-only."""
+    or one bot; cancels open orders and, when ``flatten`` is set, closes positions reduce-only.
+
+    Enforcement is retried until every affected bot is done (``enforced_at``); ``progress`` holds
+    the counts of the last pass (bots, cancelled, flattened, failed) for the operator to watch."""
 
     class Scope(models.TextChoices):
         GLOBAL = "global", _("Everything")
@@ -380,6 +440,13 @@ class KillSwitch(models.Model):
     )
     engaged_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    by_operator = models.BooleanField(
+        default=False, help_text="engaged from admin: only an operator releases it"
+    )
+    enforced_at = models.DateTimeField(
+        null=True, blank=True, help_text="every affected bot's orders cancelled (and flattened)"
+    )
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["active", "scope"])]
@@ -390,7 +457,11 @@ class KillSwitch(models.Model):
 
 
 class Alert(models.Model):
-    """Something a person must know; persisted until dismissed."""
+    """Something a person must know; persisted until dismissed.
+
+    ``kind`` and ``params`` are what pages render, in the reader's language, at display time
+    (``bots.templatetags.alerts``); ``message`` is the same in English for logs, admin and mail.
+    """
 
     class Severity(models.TextChoices):
         INFO = "info", _("Info")
@@ -405,7 +476,14 @@ class Alert(models.Model):
     )
     kind = models.CharField(max_length=48)
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.WARNING)
-    message = models.TextField()
+    message = models.TextField(
+        help_text="English text for logs and admin; pages render kind+params"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    notify_operator = models.BooleanField(
+        default=False, help_text="also delivered to the staff (always, for alerts with no tenant)"
+    )
+    operator_notified_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)

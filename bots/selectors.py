@@ -7,14 +7,15 @@ tenant has: latest values are correlated subqueries on indexed columns, lists ar
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
+from bots.books import accounts_latest_equity, day_start, dry_run_equity, tenant_equity
+from bots.market import market_environment_expression
 from bots.models import (
     Alert,
     Bot,
@@ -26,7 +27,6 @@ from bots.models import (
     OrderIntent,
 )
 from exchange.models import Candle
-from reports.models import EquityRollup
 
 ZERO = Decimal(0)
 RECENT_ROWS = 10
@@ -70,8 +70,24 @@ class DashboardSummary:
         return [b for b in self.bots if b.position_qty != 0]
 
 
+def accounts_in_use(*, include_stopped: bool = False) -> list[int]:
+    """The exchange accounts whose keys carry bots: what reconciliation and snapshots visit."""
+    bots = Bot.objects.exclude(connection__account=None).exclude(state=Bot.State.DRAFT)
+    if not include_stopped:
+        bots = bots.exclude(state=Bot.State.STOPPED)
+    return sorted(set(bots.values_list("connection__account_id", flat=True)))
+
+
 def tenant_bots(tenant: Tenant) -> QuerySet[Bot]:
-    return Bot.objects.for_tenant(tenant).select_related("template", "connection")
+    """The tenant's bots, each marked ``breaker_paused`` while a circuit-breaker trip is open
+    (the pages then say what resuming does)."""
+    trips = Alert.objects.filter(bot=OuterRef("pk"), kind__startswith="breaker.", dismissed_at=None)
+    bots: QuerySet[Bot] = (
+        Bot.objects.for_tenant(tenant)
+        .select_related("template", "connection")
+        .annotate(breaker_paused=Exists(trips))
+    )
+    return bots
 
 
 def _money() -> DecimalField[Decimal, Decimal]:
@@ -87,9 +103,12 @@ def _bots_with_figures(tenant: Tenant, day_start: datetime) -> QuerySet[Bot]:
         .annotate(pnl=F("realised_pnl") + F("unrealised_pnl"))
     )
     last_close = Candle.objects.filter(
-        symbol=OuterRef("symbol"), interval=OuterRef("timeframe")
+        environment=OuterRef("market_environment"),
+        symbol=OuterRef("symbol"),
+        interval=OuterRef("timeframe"),
     ).order_by("-start")
     return tenant_bots(tenant).annotate(
+        market_environment=market_environment_expression(),
         position_qty=Subquery(position.values("qty")[:1], output_field=_money()),
         position_avg=Subquery(position.values("avg_price")[:1], output_field=_money()),
         position_realised=Subquery(position.values("realised_pnl")[:1], output_field=_money()),
@@ -106,12 +125,12 @@ def _figures(bot: Bot) -> BotFigures:
     unrealised = qty * (price - avg) if price is not None and qty else ZERO
     total = realised + unrealised
     before_today = getattr(bot, "pnl_before_today", None) or ZERO
-    dry_run = bot.connection_id is None
+    dry_run = bot.mode == Bot.Mode.DRY_RUN
     return BotFigures(
         bot=bot, position_qty=qty, position_avg_price=avg, last_price=price,
         unrealised=unrealised, realised=realised, pnl_total=total,
         pnl_today=total - before_today,
-        equity=Decimal(settings.DRY_RUN_EQUITY) + total if dry_run else None,
+        equity=dry_run_equity(realised=realised, unrealised=unrealised) if dry_run else None,
     )  # fmt: skip
 
 
@@ -119,28 +138,18 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole * 100).quantize(Decimal("0.01")) if whole > 0 else None
 
 
-def day_start(now: datetime) -> datetime:
-    """Midnight UTC: "today" is the exchange's day, the same for every client."""
-    return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
-
-
 def dashboard_summary(tenant: Tenant, *, now: datetime | None = None) -> DashboardSummary:
     """The dashboard's figures in a constant number of queries (eight)."""
     now = now or timezone.now()
     bots = [_figures(b) for b in _bots_with_figures(tenant, day_start(now))]
-    # The account's latest equity is its current hour's close: one row, whatever the history.
-    wallet = (
-        EquityRollup.objects.for_tenant(tenant)
-        .filter(bot=None, period=EquityRollup.Period.HOUR)
-        .order_by("-start")
-        .values_list("close", flat=True)
-        .first()
-    )
+    by_account = accounts_latest_equity(tenant.pk)
     pnl_today = sum((b.pnl_today for b in bots), ZERO)
     pnl_total = sum((b.pnl_total for b in bots), ZERO)
-    dry_run_equity = sum((b.equity for b in bots if b.equity is not None), ZERO)
-    equity = (wallet or ZERO) + dry_run_equity
-    bots = [_with_percentages(b, wallet or ZERO) for b in bots]
+    equity = tenant_equity(
+        accounts_total=sum(by_account.values(), ZERO) if by_account else None,
+        dry_run_equities=[b.equity for b in bots if b.equity is not None],
+    )
+    bots = [_with_percentages(b, _account_of(b.bot, by_account)) for b in bots]
     return DashboardSummary(
         as_of=now,
         bots=bots,
@@ -154,6 +163,12 @@ def dashboard_summary(tenant: Tenant, *, now: datetime | None = None) -> Dashboa
         alerts=list(open_alerts(tenant)[:20]),
         emergency_stop=active_emergency_stop(tenant),
     )
+
+
+def _account_of(bot: Bot, by_account: dict[int, Decimal]) -> Decimal:
+    """The equity a live bot trades with: its own exchange account's."""
+    account_id = bot.connection.account_id if bot.connection else None
+    return by_account.get(account_id, ZERO) if account_id is not None else ZERO
 
 
 def _with_percentages(figures: BotFigures, account_equity: Decimal) -> BotFigures:
@@ -199,9 +214,22 @@ def open_alerts(tenant: Tenant) -> QuerySet[Alert]:
 
 
 def active_emergency_stop(tenant: Tenant) -> KillSwitch | None:
-    """The tenant's engaged emergency stop (a tenant-scope kill switch), if any."""
+    """The tenant's engaged emergency stop (a tenant-scope kill switch it engaged), if any."""
     return (
-        KillSwitch.objects.filter(tenant=tenant, scope=KillSwitch.Scope.TENANT, active=True)
+        KillSwitch.objects.filter(
+            tenant=tenant, scope=KillSwitch.Scope.TENANT, active=True, by_operator=False
+        )
+        .order_by("-engaged_at")
+        .first()
+    )
+
+
+def active_operator_halt(tenant: Tenant) -> KillSwitch | None:
+    """A switch our operators engaged that stops this tenant's trading (everything, or this
+    tenant): shown on every page; only an operator releases it."""
+    return (
+        KillSwitch.objects.filter(active=True, by_operator=True)
+        .filter(Q(scope=KillSwitch.Scope.GLOBAL) | Q(scope=KillSwitch.Scope.TENANT, tenant=tenant))
         .order_by("-engaged_at")
         .first()
     )
@@ -211,7 +239,7 @@ def bot_activity(tenant: Tenant, *, since: timedelta = timedelta(days=30)) -> Qu
     """Ticks that did or decided something, newest first, with the strategy's reasons."""
     return (
         BotTick.objects.filter(bot__tenant=tenant, started_at__gte=timezone.now() - since)
-        .exclude(reasons="", error="")
+        .exclude(Q(reasons="") & Q(error="") & ~Q(signal__has_key="no_decision"))
         .select_related("bot")
         .order_by("-candle_start")
     )

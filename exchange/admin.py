@@ -16,12 +16,14 @@ from django.template.response import TemplateResponse
 
 from exchange.models import (
     Candle,
+    CandleHole,
+    ExchangeAccount,
     ExchangeConnection,
     Execution,
     MarketDataSubscription,
     StreamShard,
 )
-from exchange.services.candles import interval_delta
+from exchange.types import interval_delta
 
 SEALED_FIELDS = ("api_key_sealed", "api_secret_sealed")
 
@@ -72,16 +74,25 @@ class ExchangeConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 def candle_coverage() -> list[dict[str, Any]]:
-    """Per (symbol, interval): first and last candle, how many, how many the span should hold."""
+    """Per (environment, symbol, interval): first and last candle, how many, how many the span
+    should hold, and how many of the missing ones the exchange itself has no candle for."""
     rows = (
-        Candle.objects.values("symbol", "interval")
+        Candle.objects.values("environment", "symbol", "interval")
         .annotate(first=Min("start"), last=Max("start"), count=Count("id"))
-        .order_by("symbol", "interval")
+        .order_by("environment", "symbol", "interval")
     )
     users = {
-        (r["symbol"], r["interval"]): r["n"]
-        for r in MarketDataSubscription.objects.values("symbol", "interval").annotate(n=Count("id"))
+        (r["environment"], r["symbol"], r["interval"]): r["n"]
+        for r in MarketDataSubscription.objects.values(
+            "environment", "symbol", "interval"
+        ).annotate(n=Count("id"))
     }
+    holes: dict[tuple[str, str, str], int] = {}
+    for hole in CandleHole.objects.all():
+        key = (hole.environment, hole.symbol, hole.interval)
+        hole_step = interval_delta(hole.interval)
+        span = int((hole.last_start - hole.first_start) / hole_step) + 1 if hole_step else 1
+        holes[key] = holes.get(key, 0) + span
     out = []
     for row in rows:
         step = interval_delta(row["interval"])
@@ -93,7 +104,8 @@ def candle_coverage() -> list[dict[str, Any]]:
                 **row,
                 "expected": expected,
                 "missing": max(expected - row["count"], 0),
-                "consumers": users.get((row["symbol"], row["interval"]), 0),
+                "consumers": users.get((row["environment"], row["symbol"], row["interval"]), 0),
+                "at_exchange": holes.get((row["environment"], row["symbol"], row["interval"]), 0),
             }
         )
     return out
@@ -103,8 +115,10 @@ def candle_coverage() -> list[dict[str, Any]]:
 class CandleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The change list opens with the coverage table (what the candle sync keeps)."""
 
-    list_display = ("symbol", "interval", "start", "open", "high", "low", "close", "volume")
-    list_filter = ("symbol", "interval")
+    list_display = (
+        "environment", "symbol", "interval", "start", "open", "high", "low", "close", "volume",
+    )  # fmt: skip
+    list_filter = ("environment", "symbol", "interval")
     date_hierarchy = "start"
     change_list_template = "admin/exchange/candle/change_list.html"
 
@@ -123,10 +137,27 @@ class CandleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
+@admin.register(CandleHole)
+class CandleHoleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Candles the exchange itself does not have: found once by the sync, never asked for again.
+
+    A bot whose lookback spans one waits for the hole to leave its window ("warming up").
+    """
+
+    list_display = ("environment", "symbol", "interval", "first_start", "last_start", "found_at")
+    list_filter = ("environment", "symbol", "interval")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(MarketDataSubscription)
 class MarketDataSubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("symbol", "interval", "consumer", "created_at")
-    list_filter = ("symbol", "interval")
+    list_display = ("environment", "symbol", "interval", "consumer", "lookback", "created_at")
+    list_filter = ("environment", "symbol", "interval")
     search_fields = ("consumer",)
 
 
@@ -153,6 +184,7 @@ class StreamShardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class ExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "exec_time",
+        "account",
         "connection",
         "symbol",
         "side",
@@ -168,4 +200,20 @@ class ExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = [f.name for f in Execution._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ExchangeAccount)
+class ExchangeAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The Bybit accounts the books are kept in; created by key validation, never by hand."""
+
+    list_display = ("exchange_uid", "environment", "tenant", "flows_synced_until", "created_at")
+    list_filter = ("environment",)
+    search_fields = ("exchange_uid", "tenant__name")
+    readonly_fields = [f.name for f in ExchangeAccount._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -334,6 +334,39 @@ class ExchangeGateway:
         params = {"accountType": "UNIFIED", "limit": 50, **_window(start, end, cursor)}
         return self._paged("/v5/account/transaction-log", params, parsing.transaction)
 
+    def transaction_log_since(
+        self, since: datetime, *, types: frozenset[str] | None = None
+    ) -> tuple[list[TransactionLogEntry], datetime]:
+        """Every transaction-log entry from ``since`` on, all pages, oldest first.
+
+        Bybit answers at most 7 days a request and keeps two years, so a long gap is walked window
+        by window up to the exchange's now; past it, windows are walked on while they still hold
+        entries (an exchange whose records run ahead of its server time, as a stepped simulator's
+        do, would otherwise be cut short; on Bybit that is one empty request). Returns the entries
+        and the exchange's server time at the start of the walk.
+        """
+        now = self.server_time()
+        out: dict[str, TransactionLogEntry] = {}
+        window_start = since
+        while True:
+            window_end = window_start + EXECUTION_WINDOW
+            found = 0
+            cursor = ""
+            while True:
+                page = self.transaction_log(start=window_start, end=window_end, cursor=cursor)
+                found += len(page.items)
+                for entry in page.items:
+                    if types is None or entry.type in types:
+                        out[entry.id] = entry  # an entry on a window edge comes back twice
+                cursor = page.next_cursor
+                if not cursor or not page.items:
+                    break
+            if window_end >= now and not found:
+                break
+            window_start = window_end
+        entries = sorted(out.values(), key=lambda e: (e.transaction_time or now, e.id))
+        return entries, now
+
     # --- orders ---------------------------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> OrderAck:
         """Send a new order once. ``UnknownOutcomeError`` (with ``order_link_id``) if no reply."""

@@ -7,7 +7,7 @@ Field names follow the project's Python style; the docstrings name Bybit's field
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -22,6 +22,13 @@ class Environment(StrEnum):
     TESTNET = "testnet"
     DEMO = "demo"
     SIMULATOR = "simulator"
+
+
+def interval_delta(interval: str) -> timedelta | None:
+    """The length of a kline interval ("1".."720" minutes, "D", "W"); None for months (not fixed)."""
+    if interval.isdigit():
+        return timedelta(minutes=int(interval))
+    return {"D": timedelta(days=1), "W": timedelta(days=7)}.get(interval)
 
 
 def ms_to_dt(ms: int | str | None) -> datetime | None:

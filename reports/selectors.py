@@ -17,6 +17,7 @@ from django.db.models import Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
+from bots.books import signed_flow
 from bots.models import Bot, CapitalFlow, EquitySnapshot
 from reports import metrics
 from reports.models import EquityRollup, TradeRollup
@@ -113,8 +114,8 @@ def daily_flows(tenant: Tenant, bot: Bot | None, since: datetime | None) -> dict
     if since is not None:
         rows = rows.filter(at__gte=since)
     flows: dict[date, Decimal] = defaultdict(Decimal)
-    for kind, amount, at in rows.values_list("kind", "amount", "at"):
-        flows[at.date()] += amount if kind == CapitalFlow.Kind.DEPOSIT else -amount
+    for signed, at in rows.annotate(signed=signed_flow()).values_list("signed", "at"):
+        flows[at.date()] += signed
     return dict(flows)
 
 

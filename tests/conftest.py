@@ -47,6 +47,7 @@ def risk_templates(request):
     from django.apps import apps
 
     importlib.import_module("bots.migrations.0002_seed_risk_templates").seed(apps, None)
+    importlib.import_module("bots.migrations.0006_template_param_bounds").add_bounds(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +58,17 @@ def _english_after_each_test() -> Iterator[None]:
 
     yield
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def _no_candle_locks_left_over() -> Iterator[None]:
+    """A test whose worker or stream died mid-sync leaves the pair's candle-sync lock (50 s) and
+    request marks in Redis; the next test's syncs would be skipped meanwhile. Each test starts
+    without them (every test's database is new, so their state would be stale anyway)."""
+    from tradingsvc.lib.redis import get_redis
+
+    redis = get_redis()
+    stale = list(redis.scan_iter("xcandles:*"))
+    if stale:
+        redis.delete(*stale)
+    yield

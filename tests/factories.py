@@ -97,6 +97,22 @@ def reauthenticate(client) -> None:
     assert response.status_code == 302, response.content[:500]
 
 
+def connection_with_account(**fields: Any):
+    """An exchange key row tied to its exchange account, as validation leaves it.
+
+    For tests that build a key by hand (no round trip to the simulator's key check): give
+    ``exchange_uid`` and the row is attached to that UID's account like a validated key.
+    """
+    from exchange.models import ExchangeConnection
+    from exchange.services.accounts import exchange_account_attach
+
+    connection = ExchangeConnection(**fields)
+    if connection.exchange_uid:
+        exchange_account_attach(connection=connection)
+    connection.save()
+    return connection
+
+
 def staff_with_role(role: str, email: str | None = None):
     """A staff member who is not a superuser: their powers are one role's group (operator,
     support); with an admin TOTP device. Returns (user, base32 secret)."""

@@ -26,12 +26,15 @@ class TenantOwnedQuerySet(models.QuerySet):  # type: ignore[type-arg]
 class Tenant(models.Model):
     """One client account: owns bots, exchange connections, invoices. Its id never appears in order.
 
-    A UUID keeps tenant ids unguessable in URLs. ``disabled`` stops trading and logins for the
-    whole tenant (operator action); ``anonymised_at`` marks a tenant whose personal data was erased.
+    A UUID keeps tenant ids unguessable in URLs. Only an ``active`` tenant trades. ``suspended``
+    (billing: an unpaid invoice) stops trading but its members still sign in, see everything and
+    pay; ``disabled`` (operator action, and every erased tenant) stops trading and logins.
+    ``anonymised_at`` marks a tenant whose personal data was erased.
     """
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended (signs in, does not trade)")
         DISABLED = "disabled", _("Disabled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -46,6 +49,14 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # Members of these tenants can sign in and use the pages; only ACTIVE ones trade.
+    SIGN_IN_STATUSES = (Status.ACTIVE, Status.SUSPENDED)
+
+    @property
+    def trades(self) -> bool:
+        """Whether the engine may tick its bots and send its orders."""
+        return self.status == self.Status.ACTIVE
 
 
 class Membership(models.Model):

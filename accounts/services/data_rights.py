@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, EmergencyStopLink, Invitation, Membership, Tenant, User
 from accounts.services.audit import audit_record
+from accounts.services.tenants import tenant_halt_now
 from exchange.models import ExchangeConnection
 from tradingsvc.lib.redaction import redact
 from tradingsvc.lib.spreadsheet import csv_cell
@@ -260,6 +261,10 @@ def tenant_erase(*, tenant: Tenant, by: User, request: HttpRequest | None = None
     """Remove keys and personal data; keep the tenant row, invoices and the anonymised audit
     trail, in which no address or name of the tenant's people (or the tenant's own name) is left."""
     audit_record(action="data.erased", actor=by, tenant=tenant, target=tenant, request=request)
+    # Trading stops, and open orders are cancelled while the keys still exist.
+    tenant.status = Tenant.Status.DISABLED
+    tenant.save(update_fields=["status"])
+    tenant_halt_now(tenant=tenant)
     ExchangeConnection.objects.filter(tenant=tenant).update(
         api_key_sealed="", api_secret_sealed="", label="", status=ExchangeConnection.Status.RETIRED
     )

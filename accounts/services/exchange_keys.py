@@ -113,7 +113,17 @@ def check_key_with_exchange(environment: str, credentials: Credentials) -> KeyCh
 
 
 def _apply_info(connection: ExchangeConnection, info: ApiKeyInfo) -> None:
+    from exchange.services.accounts import AccountOwnedElsewhere, exchange_account_attach
+
+    if connection.account_id and info.uid != connection.exchange_uid:
+        raise KeyRefused(_("This key now answers for another Bybit account; add it as a new key."))
     connection.exchange_uid = info.uid
+    try:
+        exchange_account_attach(connection=connection)
+    except AccountOwnedElsewhere:
+        raise KeyRefused(
+            _("This Bybit account is already connected to another client of tradingsvc.")
+        ) from None
     connection.permissions = info.permissions
     connection.read_only = info.read_only
     connection.can_withdraw = info.can_withdraw
@@ -173,9 +183,14 @@ def exchange_key_validate(
         connection.last_error = str(exc)
         connection.last_validated_at = timezone.now()
     else:
-        _apply_info(connection, check.info)
-        connection.status = ExchangeConnection.Status.ACTIVE
-        connection.last_error = ""
+        try:
+            _apply_info(connection, check.info)
+        except KeyRefused as exc:
+            connection.status = ExchangeConnection.Status.INVALID
+            connection.last_error = str(exc)
+        else:
+            connection.status = ExchangeConnection.Status.ACTIVE
+            connection.last_error = ""
     connection.save()
     after = {"status": connection.status, "last_error": connection.last_error}
     from bots.services.watch import watch_key  # bots builds on accounts, not the reverse

@@ -2,8 +2,13 @@
 
 Fills reach the engine from the private execution stream (through ``exchange.streams``' hook),
 from reconciliation's REST catch-up, and, for dry-run bots, from the simulated fill. The same
-execution can arrive more than once; the ``BotFill`` row (unique per connection and execution id)
-is written in the same transaction as the position change, so it is applied once.
+execution can arrive more than once, and through several keys of one account; the ``BotFill`` row
+(unique per exchange account and execution id) is written in the same transaction as the position
+change, so it is applied once.
+
+A fill reaches a bot only from the bot's own exchange account: the intent it belongs to is looked
+up among that account's intents. A fill carrying one of our link ids that is not that account's
+(someone reusing another tenant's ids on their own account) is reported and changes nothing.
 """
 
 from __future__ import annotations
@@ -18,16 +23,21 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bots.models import Bot, BotFill, BotPosition, OrderIntent
+from bots.models import Alert, Bot, BotFill, BotPosition, OrderIntent
 from bots.services.bulk import bulk_set
 from bots.services.live import publish_fill
-from bots.services.orders import ORDER_LINK_PREFIX
+from bots.services.orders import KILL_SWITCH_LINK_PREFIX, ORDER_LINK_PREFIX
+from exchange.models import ExchangeAccount, ExchangeConnection
 from exchange.streams.events import ExecutionEvent, StreamEvent
+from exchange.types import Execution as ExecutionData
 
-OUR_PREFIXES = (ORDER_LINK_PREFIX, "ks")  # engine orders, kill-switch closes
+OUR_PREFIXES = (ORDER_LINK_PREFIX, KILL_SWITCH_LINK_PREFIX)  # engine orders, kill-switch closes
 
 log = structlog.stdlib.get_logger(__name__)
 ZERO = Decimal(0)
+# Bybit's execution for a funding settlement: no order of ours, the position's size as its
+# quantity and the amount paid as its fee. It moves P&L, never the position.
+FUNDING_EXEC_TYPE = "Funding"
 
 
 @dataclass(frozen=True)
@@ -37,8 +47,9 @@ class FillData:
     side: str  # "Buy" | "Sell"
     price: Decimal
     qty: Decimal
-    fee: Decimal
+    fee: Decimal  # funding: what the position paid (< 0: what it earned)
     exec_time: datetime
+    kind: str = BotFill.Kind.TRADE
 
 
 def position_after(
@@ -65,7 +76,7 @@ def fill_apply(
     bot: Bot,
     fill: FillData,
     intent: OrderIntent | None,
-    connection_id: int | None,
+    account_id: int | None = None,
     simulated: bool = False,
 ) -> bool:
     """Apply one fill to the bot's position; False when this execution was applied before."""
@@ -73,18 +84,23 @@ def fill_apply(
         try:
             with transaction.atomic():
                 record = BotFill.objects.create(
-                    tenant_id=bot.tenant_id, bot=bot, intent=intent, connection_id=connection_id,
-                    exec_id=fill.exec_id, symbol=fill.symbol, side=fill.side, price=fill.price,
-                    qty=fill.qty, fee=fill.fee, simulated=simulated, exec_time=fill.exec_time,
+                    tenant_id=bot.tenant_id, bot=bot, intent=intent, account_id=account_id,
+                    exec_id=fill.exec_id, kind=fill.kind, symbol=fill.symbol, side=fill.side,
+                    price=fill.price, qty=fill.qty, fee=fill.fee, simulated=simulated,
+                    exec_time=fill.exec_time,
                 )  # fmt: skip
         except IntegrityError:
             return False
         position, _ = BotPosition.objects.select_for_update().get_or_create(
             bot=bot, symbol=fill.symbol, defaults={"tenant_id": bot.tenant_id}
         )
-        realised = _position_apply(
-            position, fill.side, fill.qty, fill.price, fill.fee, fill.exec_time
-        )
+        if fill.kind == BotFill.Kind.FUNDING:  # paid or earned on the position; it stays as it is
+            realised = -fill.fee
+            position.realised_pnl += realised
+        else:
+            realised = _position_apply(
+                position, fill.side, fill.qty, fill.price, fill.fee, fill.exec_time
+            )
         position.save()
         BotFill.objects.filter(pk=record.pk).update(realised_pnl=realised)
         record.realised_pnl = realised
@@ -146,7 +162,7 @@ def intents_fill_simulated(
             realised = _position_apply(position, intent.side, intent.qty, price, ZERO, exec_time)
             position.updated_at = now
             fill = BotFill(
-                tenant_id=intent.tenant_id, bot_id=intent.bot_id, intent=intent, connection_id=None,
+                tenant_id=intent.tenant_id, bot_id=intent.bot_id, intent=intent, account_id=None,
                 exec_id=f"sim-{intent.order_link_id}", symbol=intent.symbol, side=intent.side,
                 price=price, qty=intent.qty, fee=ZERO, simulated=True, exec_time=exec_time,
                 realised_pnl=realised,
@@ -194,25 +210,47 @@ def _position_apply(
 def on_stream_event(event: StreamEvent) -> None:
     """``exchange.streams`` hook (``EXCHANGE_STREAM_HANDLERS``): fills of our orders update bots.
 
-    A fill with our ``orderLinkId`` belongs to its intent's bot. A fill without one is the
-    position's own TP/SL triggering on the exchange: it belongs to the bot that holds that symbol
-    on that key (one bot per key and symbol, as one-way mode holds one position). Fills of orders
-    placed by hand (another link id) are left for reconciliation to report.
+    Everything is looked up within the exchange account the fill happened on. A fill with our
+    ``orderLinkId`` belongs to the intent of that id among the account's bots; one that matches no
+    intent there is foreign (reported, applied to nothing). A funding settlement
+    (``execType`` Funding) is P&L of the account's bot holding that symbol. A fill without a link
+    id is the position's own TP/SL triggering on the exchange: it belongs to the account's bot
+    that holds that symbol (one bot per account and symbol, as one-way mode holds one position).
+    Fills of orders placed by hand (another link id) are left for reconciliation to report.
     """
     if not isinstance(event, ExecutionEvent):
         return
     execution = event.execution
-    intent: OrderIntent | None = None
-    if execution.order_link_id.startswith(OUR_PREFIXES):
-        intent = (
-            OrderIntent.objects.select_related("bot")
-            .filter(order_link_id=execution.order_link_id)
+    account_id = event.account_id
+    if account_id is None:  # an event built without its account: find it from the key
+        account_id = (
+            ExchangeConnection.objects.filter(pk=event.connection_id)
+            .values_list("account_id", flat=True)
             .first()
         )
-        bot = intent.bot if intent else None
+    if account_id is None:
+        return
+    intent: OrderIntent | None = None
+    funding = execution.exec_type == FUNDING_EXEC_TYPE
+    if funding:  # a settlement on the position of the account's bot on that symbol
+        bot: Bot | None = (
+            Bot.objects.filter(connection__account_id=account_id, symbol=execution.symbol)
+            .order_by("-pk")
+            .first()
+        )
+    elif execution.order_link_id.startswith(OUR_PREFIXES):
+        intent = (
+            OrderIntent.objects.select_related("bot")
+            .filter(order_link_id=execution.order_link_id, bot__connection__account_id=account_id)
+            .first()
+        )
+        if intent is None:
+            _report_foreign_fill(account_id, execution)
+            return
+        bot = intent.bot
     elif not execution.order_link_id:
         bot = (
-            Bot.objects.filter(connection_id=event.connection_id, symbol=execution.symbol)
+            Bot.objects.filter(connection__account_id=account_id, symbol=execution.symbol)
             .order_by("-pk")
             .first()
         )
@@ -223,7 +261,7 @@ def on_stream_event(event: StreamEvent) -> None:
     fill_apply(
         bot=bot,
         intent=intent,
-        connection_id=event.connection_id,
+        account_id=account_id,
         fill=FillData(
             exec_id=execution.exec_id,
             symbol=execution.symbol,
@@ -232,5 +270,28 @@ def on_stream_event(event: StreamEvent) -> None:
             qty=execution.exec_qty,
             fee=execution.exec_fee,
             exec_time=execution.exec_time,
+            kind=BotFill.Kind.FUNDING if funding else BotFill.Kind.TRADE,
         ),
+    )
+
+
+def _report_foreign_fill(account_id: int, execution: ExecutionData) -> None:
+    """A fill under one of our link ids that is not this account's: reported, never applied."""
+    from bots.services.alerts import alert_raise
+
+    account = ExchangeAccount.objects.get(pk=account_id)
+    log.warning(
+        "fill.foreign", tenant_id=str(account.tenant_id), account_id=account_id,
+        exec_id=execution.exec_id, order_link_id=execution.order_link_id,
+    )  # fmt: skip
+    alert_raise(
+        tenant_id=account.tenant_id,
+        kind="fill.foreign",
+        severity=Alert.Severity.CRITICAL,
+        message=(
+            f"A {execution.side} {execution.exec_qty} {execution.symbol} fill on this account "
+            f"carries an order id tradingsvc did not give this account ({execution.order_link_id}). "
+            "It was not applied to any bot."
+        ),
+        dedupe_key=f"foreign_fill:{account_id}:{execution.exec_id}",
     )

@@ -9,7 +9,9 @@
    with a few sends in flight at once (each claimed just before its own send).
 3. ``intent_resolve`` asks the exchange for the ``orderLinkId`` (open orders, then history) and
    records what it learns; Bybit keeps cancelled or rejected orders only 24 h, so unknown intents
-   are checked promptly and alerted on if they stay unknown.
+   are checked promptly and alerted on if they stay unknown. Past that window with no trace
+   (``intent_give_up``) they are no longer asked about and the client and the staff are alerted;
+   an operator ends them with ``intent_mark_never_placed`` (audited). None is ever sent again.
 
 Dry-run bots write the same intents and "fill" them at the candle's close without sending
 (``bots.services.fills.intents_fill_simulated``).
@@ -22,13 +24,16 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
 from django.db import IntegrityError, connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
+from accounts.models import User
 from bots.models import Bot, BotTick, OrderIntent
 from bots.risk import OrderLeg
 from bots.services.bulk import concrete_fields
@@ -42,6 +47,7 @@ from exchange.errors import (
     RateLimitedError,
 )
 from exchange.gateway import ExchangeGateway
+from exchange.models import ExchangeConnection
 from exchange.types import Order, OrderAck, OrderRequest
 
 log = structlog.stdlib.get_logger(__name__)
@@ -57,15 +63,32 @@ DEFINITE_REJECTIONS = (
     RateLimitedError,
 )
 ORDER_LINK_PREFIX = "ts"
+KILL_SWITCH_LINK_PREFIX = "ks"
+
+
+def _keyed_link(prefix: str, value: str) -> str:
+    """``prefix`` + 32 hex of a keyed hash of ``value``: 34 characters, within Bybit's 36.
+
+    Deterministic, so a redelivered tick writes the same intent and a lost reply is looked up by
+    it; keyed with the service's secret, so nobody can derive another tenant's ids from what they
+    see (bot ids, candle times) and place orders under them.
+    """
+    digest = salted_hmac("tradingsvc.order_link_id", value, algorithm="sha256").hexdigest()
+    return f"{prefix}{digest[:32]}"
+
+
+COULD_NOT_CHECK = "Could not check the order yet:"
 
 
 def order_link_id(bot_id: int, candle_start: datetime, leg: int) -> str:
-    """``ts<bot hex>-<candle minute hex>-<leg>``: deterministic, at most 36 characters, [A-Za-z0-9-]."""
+    """The ``orderLinkId`` of one leg of one bot's tick for one candle."""
     minute = int(candle_start.timestamp()) // 60
-    value = f"{ORDER_LINK_PREFIX}{bot_id:x}-{minute:x}-{leg}"
-    if len(value) > 36:  # Bybit's limit; reachable only with absurd ids
-        raise ValueError(f"orderLinkId {value!r} is longer than 36 characters")
-    return value
+    return _keyed_link(ORDER_LINK_PREFIX, f"tick:{bot_id}:{minute}:{leg}")
+
+
+def kill_switch_link_id(switch_id: int, bot_id: int) -> str:
+    """The ``orderLinkId`` of a kill switch's reduce-only close of one bot's position."""
+    return _keyed_link(KILL_SWITCH_LINK_PREFIX, f"kill_switch:{switch_id}:{bot_id}")
 
 
 def intents_write(
@@ -275,7 +298,7 @@ def _record(intent: OrderIntent, outcome: _Outcome, gateway: ExchangeGateway) ->
         )
         return intent_resolve(intent=intent, gateway=gateway)
     if isinstance(exc, DEFINITE_REJECTIONS):
-        _finish(intent, OrderIntent.State.REJECTED, error=exc.message)
+        _finish(intent, OrderIntent.State.REJECTED, error=exc.message, code=type(exc).__name__)
         log.warning(
             "order.rejected",
             order_link_id=intent.order_link_id,
@@ -346,13 +369,101 @@ def intent_resolve(*, intent: OrderIntent, gateway: ExchangeGateway) -> OrderInt
     try:
         order = gateway.get_order(intent.symbol, order_link_id=intent.order_link_id)
     except ExchangeError as exc:
-        OrderIntent.objects.filter(pk=intent.pk).update(
-            error=f"Could not check the order yet: {exc.message}"
-        )
+        OrderIntent.objects.filter(pk=intent.pk).update(error=f"{COULD_NOT_CHECK} {exc.message}")
         intent.refresh_from_db()
         return intent
     if order is not None:
         intent_apply_order(intent, order)
+    intent.refresh_from_db()
+    return intent
+
+
+# Bybit answers about a cancelled or rejected order without fills for 24 hours only: after that,
+# an intent whose order was never found will never be found, and asking again is useless.
+UNKNOWN_LOOKUP_WINDOW = timedelta(hours=24)
+UNKNOWN_EXPIRED = "unknown_expired"  # error_code of an UNKNOWN intent no longer asked about
+
+
+def intents_past_lookup_window(
+    *, connection_id: int, now: datetime | None = None
+) -> list[OrderIntent]:
+    """UNKNOWN intents of a key sent longer ago than Bybit's look-up window, not yet given up."""
+    cutoff = (now or timezone.now()) - UNKNOWN_LOOKUP_WINDOW
+    return list(
+        OrderIntent.objects.filter(
+            bot__connection_id=connection_id, state=OrderIntent.State.UNKNOWN, sent_at__lt=cutoff
+        )
+        .exclude(error_code=UNKNOWN_EXPIRED)
+        .select_related("bot")
+    )
+
+
+def intent_give_up(*, intent: OrderIntent, gateway: ExchangeGateway) -> bool:
+    """Ask one last time; if the exchange still has no trace, stop asking and alert the client
+    and the staff (an operator marks it never placed). Returns True if it was given up now.
+
+    It stays UNKNOWN (only an operator's word ends it) and is never sent again: sending takes
+    PENDING intents only, and the next candle decides under its own orderLinkId."""
+    from bots.services.alerts import alert_raise
+
+    resolved = intent_resolve(intent=intent, gateway=gateway)
+    if resolved.state != OrderIntent.State.UNKNOWN or resolved.error.startswith(COULD_NOT_CHECK):
+        return False  # found after all, or the exchange could not be asked: next run
+    given_up = (
+        OrderIntent.objects.filter(pk=intent.pk, state=OrderIntent.State.UNKNOWN)
+        .exclude(error_code=UNKNOWN_EXPIRED)
+        .update(error_code=UNKNOWN_EXPIRED)
+    )
+    if not given_up:
+        return False
+    log.error("order.unknown_expired", order_link_id=intent.order_link_id, bot_id=intent.bot_id)
+    alert_raise(
+        tenant_id=intent.tenant_id, bot_id=intent.bot_id, kind="order.unknown_expired",
+        severity="critical", params={"link": intent.order_link_id, "bot": intent.bot.name},
+        dedupe_key=f"unknown_expired:{intent.order_link_id}", notify_operator=True,
+    )  # fmt: skip
+    return True
+
+
+class NeverPlacedRefused(ValueError):
+    """Why the operator cannot mark this intent never placed (yet)."""
+
+
+def intent_mark_never_placed(
+    *, intent: OrderIntent, by: User, request: HttpRequest | None = None
+) -> OrderIntent:
+    """The operator's word on an intent given up after the look-up window: it was never placed.
+
+    Only an UNKNOWN intent past the window qualifies; the exchange is asked once more first, so a
+    late trace wins over the operator's word. Audited; the intent is never sent again."""
+    from accounts.services.audit import audit_record
+
+    intent = OrderIntent.objects.select_related("bot__connection", "tenant").get(pk=intent.pk)
+    if intent.state != OrderIntent.State.UNKNOWN or intent.error_code != UNKNOWN_EXPIRED:
+        raise NeverPlacedRefused(
+            f"{intent.order_link_id} is {intent.get_state_display().lower()}; only an order "
+            "unknown past the exchange's 24-hour look-up window can be marked never placed."
+        )
+    key = intent.bot.connection
+    if key is not None and key.status != ExchangeConnection.Status.RETIRED:
+        checked = intent_resolve(intent=intent, gateway=ExchangeGateway.for_connection(key))
+        if checked.error.startswith(COULD_NOT_CHECK):
+            raise NeverPlacedRefused(f"{intent.order_link_id}: {checked.error} Try again.")
+        if checked.state != OrderIntent.State.UNKNOWN:
+            raise NeverPlacedRefused(
+                f"{intent.order_link_id}: the exchange knows it after all "
+                f"({checked.get_state_display().lower()}); recorded that instead."
+            )
+    now = timezone.now()
+    if not _update_if_state(
+        intent.pk, OrderIntent.State.UNKNOWN, state=OrderIntent.State.NEVER_PLACED, resolved_at=now
+    ):
+        raise NeverPlacedRefused(f"{intent.order_link_id} was resolved meanwhile.")
+    audit_record(
+        action="intent.never_placed", actor=by, tenant=intent.tenant, target=intent,
+        request=request, before={"state": OrderIntent.State.UNKNOWN},
+        after={"state": OrderIntent.State.NEVER_PLACED, "order_link_id": intent.order_link_id},
+    )  # fmt: skip
     intent.refresh_from_db()
     return intent
 
@@ -367,7 +478,9 @@ def intent_simulate_fill(*, intent: OrderIntent, price: Decimal) -> OrderIntent:
     return intent
 
 
-def _finish(intent: OrderIntent, state: str, *, error: str = "") -> None:
+def _finish(intent: OrderIntent, state: str, *, error: str = "", code: str = "") -> None:
     now = timezone.now()
-    OrderIntent.objects.filter(pk=intent.pk).update(state=state, error=error, resolved_at=now)
-    intent.state, intent.error, intent.resolved_at = state, error, now
+    OrderIntent.objects.filter(pk=intent.pk).update(
+        state=state, error=error, error_code=code, resolved_at=now
+    )
+    intent.state, intent.error, intent.error_code, intent.resolved_at = state, error, code, now

@@ -1,16 +1,22 @@
-"""Reconciliation: local state is compared with the exchange's and corrected, per connection.
+"""Reconciliation: local state is compared with the exchange's and corrected, per exchange account.
 
-Run on a schedule and at worker start. For each connection with bots:
+Run on a schedule and at worker start, once per account, through the key that speaks for it
+(``exchange.services.accounts.account_speaking_connection``); every bot of the account is checked
+whichever of the account's keys it uses. For each account with bots:
 
+0. A tenant that no longer trades (suspended, disabled) has its bots' open orders cancelled first;
+   everything below still runs, so its live positions' books stay right.
 1. Unknown intents are resolved by asking the exchange about their ``orderLinkId`` (never by
    sending); one still unknown after an hour raises an alert, well inside Bybit's 24 h window.
 2. Executions since the last stored one are fetched (REST catch-up) and handed to the engine, so a
    fill missed by the stream is applied, once.
 3. Positions: the exchange is authoritative. A bot's local position that differs is corrected and
    alerted, but only when both sides cover the same executions (see ``_check_positions``); a
-   position on a symbol no bot of this connection trades is an "unintended position".
+   position on a symbol no bot of this account trades is an "unintended position".
 4. Open orders the service did not place (no ``ts``/``ks`` prefix) raise an alert.
-5. Deposits and withdrawals from the transaction log are recorded as capital flows.
+5. Deposits, withdrawals and transfers from the transaction log are recorded as capital flows:
+   every page of every window (Bybit answers at most 7 days a request) from where the last sync
+   stopped, so an outage of any length loses none. Trading P&L, fees and funding are not flows.
 """
 
 from __future__ import annotations
@@ -20,13 +26,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from bots.models import Bot, BotFill, BotPosition, CapitalFlow, OrderIntent
+from accounts.models import Tenant
+from bots.models import Bot, BotFill, BotPosition, OrderIntent
 from bots.services.alerts import alert_raise
 from bots.services.fills import OUR_PREFIXES
-from bots.services.orders import intent_resolve
+from bots.services.orders import (
+    UNKNOWN_EXPIRED,
+    intent_give_up,
+    intent_resolve,
+    intents_past_lookup_window,
+)
+from bots.services.protection import connection_orders_halt
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeConnection, Execution
@@ -36,8 +49,6 @@ log = structlog.stdlib.get_logger(__name__)
 UNKNOWN_ALERT_AFTER = timedelta(hours=1)
 POSITION_TP_SL = {"TakeProfit", "StopLoss", "TrailingStop", "PartialTakeProfit", "PartialStopLoss"}
 CATCH_UP_DEFAULT = timedelta(days=1)
-FLOW_TYPES = {"DEPOSIT": CapitalFlow.Kind.DEPOSIT, "TRANSFER_IN": CapitalFlow.Kind.DEPOSIT,
-              "WITHDRAW": CapitalFlow.Kind.WITHDRAWAL, "TRANSFER_OUT": CapitalFlow.Kind.WITHDRAWAL}  # fmt: skip
 
 
 @dataclass
@@ -47,13 +58,27 @@ class ReconcileReport:
     positions_corrected: int = 0
     positions_deferred: int = 0
     capital_flows: int = 0
+    orders_halted: int = 0
     alerts: list[str] = field(default_factory=list)
 
 
 def reconcile_connection(*, connection: ExchangeConnection) -> ReconcileReport:
+    """Reconcile the exchange account that ``connection`` reaches, through that key."""
+    if connection.account_id is None:
+        raise ValueError(f"connection {connection.pk} is not tied to an exchange account")
     report = ReconcileReport()
     gateway = ExchangeGateway.for_connection(connection)
-    bots = list(Bot.objects.filter(connection=connection).exclude(state=Bot.State.DRAFT))
+    bots = list(
+        Bot.objects.filter(connection__account_id=connection.account_id).exclude(
+            state=Bot.State.DRAFT
+        )
+    )
+    if not Tenant.objects.get(pk=connection.tenant_id).trades:
+        # A tenant that no longer trades keeps no order on the book; its books are still kept.
+        try:
+            report.orders_halted = connection_orders_halt(connection=connection)
+        except ExchangeError as exc:  # the next run cancels; the books are kept regardless
+            log.warning("reconcile.halt_failed", connection_id=connection.pk, error=exc.message)
     _resolve_unknown(connection, gateway, report)
     caught_up = _catch_up_executions(connection, gateway, report)
     _check_positions(connection, gateway, bots, report, caught_up=caught_up)
@@ -71,9 +96,13 @@ def reconcile_connection(*, connection: ExchangeConnection) -> ReconcileReport:
 def _resolve_unknown(
     connection: ExchangeConnection, gateway: ExchangeGateway, report: ReconcileReport
 ) -> None:
+    # Past Bybit's look-up window: asked one last time, then given up with an alert.
+    for intent in intents_past_lookup_window(connection_id=connection.pk):
+        if intent_give_up(intent=intent, gateway=gateway):
+            report.alerts.append("order.unknown_expired")
     unknown = OrderIntent.objects.filter(
-        bot__connection=connection, state=OrderIntent.State.UNKNOWN
-    )
+        bot__connection__account_id=connection.account_id, state=OrderIntent.State.UNKNOWN
+    ).exclude(error_code=UNKNOWN_EXPIRED)
     for intent in unknown:
         resolved = intent_resolve(intent=intent, gateway=gateway)
         if resolved.state != OrderIntent.State.UNKNOWN:
@@ -87,8 +116,8 @@ def _resolve_unknown(
 
 
 def _catch_up_since(connection: ExchangeConnection) -> datetime:
-    """Where the REST catch-up starts: a minute before the newest stored fill (exchange time)."""
-    last = Execution.objects.filter(connection=connection).order_by("-exec_time").first()
+    """Where the REST catch-up starts: a minute before the account's newest stored fill."""
+    last = Execution.objects.filter(account_id=connection.account_id).order_by("-exec_time").first()
     return last.exec_time - timedelta(minutes=1) if last else timezone.now() - CATCH_UP_DEFAULT
 
 
@@ -150,18 +179,18 @@ def _check_positions(
         }
         handled = set(
             Execution.objects.filter(
-                connection=connection, exec_id__in=recent_ids, handled_at__isnull=False
+                account_id=connection.account_id, exec_id__in=recent_ids, handled_at__isnull=False
             ).values_list("exec_id", flat=True)
         )
         settled = caught_up & handled
         unsettled = {e.symbol for e in recent if e.exec_id not in settled}
         unsettled.update(
-            Execution.objects.filter(connection=connection, handled_at=None).values_list(
+            Execution.objects.filter(account_id=connection.account_id, handled_at=None).values_list(
                 "symbol", flat=True
             )
         )
         unsettled.update(
-            BotFill.objects.filter(connection=connection, exec_time__gte=since)
+            BotFill.objects.filter(account_id=connection.account_id, exec_time__gte=since)
             .exclude(exec_id__in=recent_ids)
             .values_list("symbol", flat=True)
         )
@@ -195,7 +224,7 @@ def _check_positions(
             _alert(
                 connection, report, "position.unintended",
                 f"There is a {symbol} position of {signed} on the account that no bot holds.",
-                f"unintended:{connection.pk}:{symbol}",
+                f"unintended:{connection.account_id}:{symbol}",
             )  # fmt: skip
 
 
@@ -216,26 +245,15 @@ def _check_open_orders(
 def _record_capital_flows(
     connection: ExchangeConnection, gateway: ExchangeGateway, report: ReconcileReport
 ) -> None:
+    """Record every flow since the account's last sync; the sync point moves only on success."""
+    from bots.services.books import capital_flows_record
+
     try:
-        entries = gateway.transaction_log().items
+        report.capital_flows = capital_flows_record(connection=connection, gateway=gateway)
     except ExchangeError as exc:
         log.warning(
             "reconcile.transaction_log_failed", connection_id=connection.pk, error=exc.message
         )
-        return
-    for entry in entries:
-        kind = FLOW_TYPES.get(entry.type)
-        if kind is None or entry.transaction_time is None:
-            continue
-        try:
-            with transaction.atomic():
-                CapitalFlow.objects.create(
-                    tenant_id=connection.tenant_id, connection=connection, exchange_id=entry.id, kind=kind,
-                    amount=abs(entry.change or entry.cash_flow), at=entry.transaction_time,
-                )  # fmt: skip
-            report.capital_flows += 1
-        except IntegrityError:
-            continue
 
 
 def _alert(

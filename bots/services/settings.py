@@ -20,7 +20,7 @@ from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
 from bots.models import Bot, RiskTemplate
 from bots.risk import RiskLimits, risk_warnings
-from bots.strategies import InvalidParameters, get_strategy
+from bots.strategies import InvalidParameters, ParamKind, ParamSpec, get_strategy
 from exchange.models import ExchangeConnection
 
 TUNABLE_LIMITS = (
@@ -111,12 +111,68 @@ def _validated_limits(template: RiskTemplate, values: dict[str, Any]) -> dict[st
     return cleaned
 
 
-def _validated_params(strategy_name: str, params: dict[str, Any]) -> dict[str, Any]:
+# Strategy parameters whose change raises risk, and in which direction: shorting turned on, a
+# wider stop (a larger loss before the exit). Saving such a change asks for the password again.
+RISKIER_WHEN_RAISED = frozenset({"allow_short", "atr_stop_multiple"})
+
+
+def param_bounds(template: RiskTemplate, spec: ParamSpec) -> tuple[Any, Any] | list[bool] | None:
+    """The template's bounds for one strategy parameter: ``(low, high)`` for a number, the allowed
+    values for a yes/no, or None when the template fixes it at its own value."""
+    bounds = template.bounds.get(spec.name)
+    if bounds is None:
+        return None
+    if spec.kind is ParamKind.BOOL:
+        return [spec.parse(value) for value in bounds]
+    return spec.parse(bounds[0]), spec.parse(bounds[1])
+
+
+def template_param(template: RiskTemplate, spec: ParamSpec) -> Any:
+    """The parameter's value as the template sets it (else the strategy's default)."""
+    return spec.parse(template.strategy_params.get(spec.name, spec.default))
+
+
+def _validated_params(template: RiskTemplate, params: dict[str, Any]) -> dict[str, Any]:
+    """Within the strategy's own ranges, then within the template's bounds (fixed when it has
+    none), so no client can take a bot outside the risk profile it chose (e.g. short on a
+    long-only template)."""
+    strategy = get_strategy(template.strategy)
     try:
-        cleaned = get_strategy(strategy_name).clean_params(params)
+        cleaned = strategy.clean_params(params)
     except InvalidParameters as exc:
         raise BotSettingsError(exc.errors) from None
+    errors: dict[str, str] = {}
+    for spec in strategy.params:
+        value, bounds = cleaned.get(spec.name), param_bounds(template, spec)
+        context = {"label": spec.label, "template": template.name}
+        if bounds is None:
+            if value != template_param(template, spec):
+                errors[spec.name] = _("%(label)s is fixed by the %(template)s template.") % context
+        elif isinstance(bounds, list):
+            if value not in bounds:
+                errors[spec.name] = (
+                    _("%(label)s: the %(template)s template does not allow this.") % context
+                )
+        elif not bounds[0] <= value <= bounds[1]:
+            errors[spec.name] = _(
+                "%(label)s: the %(template)s template allows %(low)s to %(high)s."
+            ) % {**context, "low": bounds[0], "high": bounds[1]}
+    if errors:
+        raise BotSettingsError(errors)
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in cleaned.items()}
+
+
+def _params_raise_risk(
+    template: RiskTemplate, before: dict[str, Any], after: dict[str, Any]
+) -> bool:
+    strategy = get_strategy(template.strategy)
+    for spec in strategy.params:
+        if spec.name not in RISKIER_WHEN_RAISED:
+            continue
+        old = spec.parse(before.get(spec.name, template_param(template, spec)))
+        if spec.parse(after.get(spec.name, old)) > old:
+            return True
+    return False
 
 
 def _snapshot(bot: Bot) -> dict[str, Any]:
@@ -167,9 +223,7 @@ def bot_create(
     if errors:
         raise BotSettingsError(errors)
     cleaned = _validated_limits(template, limits or {})
-    params = _validated_params(
-        template.strategy, {**template.strategy_params, **(strategy_params or {})}
-    )
+    params = _validated_params(template, {**template.strategy_params, **(strategy_params or {})})
     bot = Bot.objects.create(
         tenant=tenant, connection=connection, template=template, name=name.strip()[:100], symbol=symbol,
         timeframe=template.timeframe, strategy=template.strategy, strategy_params=params, mode=mode,
@@ -215,6 +269,27 @@ def bot_update_settings(
     return SettingsResult(bot=bot, warnings=check.warnings, raised_risk=check.raised_risk)
 
 
+def bot_settings_validate(
+    *, template: RiskTemplate, limits: dict[str, Any], strategy_params: dict[str, Any]
+) -> tuple[dict[str, Decimal], dict[str, Any]]:
+    """The same checks for values typed anywhere else (admin): the cleaned limits and parameters,
+    or ``BotSettingsError`` listing every one outside the template's bounds."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Decimal] = {}
+    params: dict[str, Any] = {}
+    try:
+        cleaned = _validated_limits(template, limits)
+    except BotSettingsError as exc:
+        errors.update(exc.errors)
+    try:
+        params = _validated_params(template, {**template.strategy_params, **strategy_params})
+    except BotSettingsError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise BotSettingsError(errors)
+    return cleaned, params
+
+
 @dataclass(frozen=True)
 class SettingsCheck:
     """What saving would do: the cleaned values, the warnings, whether risk goes up."""
@@ -235,7 +310,7 @@ def bot_settings_check(
     client sees errors and warnings before saving and raised risk can ask for reauthentication."""
     current = {name: getattr(bot, name) for name in TUNABLE_LIMITS}
     cleaned = _validated_limits(bot.template, {**current, **(limits or {})})
-    params = _validated_params(bot.strategy, {**bot.strategy_params, **(strategy_params or {})})
+    params = _validated_params(bot.template, {**bot.strategy_params, **(strategy_params or {})})
     preview = replace(
         limits_for(bot),
         risk_per_trade=cleaned["risk_per_trade"],
@@ -248,7 +323,8 @@ def bot_settings_check(
         limits=cleaned,
         strategy_params=params,
         warnings=risk_warnings(preview),
-        raised_risk=any(cleaned[name] > current[name] for name in TUNABLE_LIMITS),
+        raised_risk=any(cleaned[name] > current[name] for name in TUNABLE_LIMITS)
+        or _params_raise_risk(bot.template, bot.strategy_params, params),
     )
 
 

@@ -1,7 +1,10 @@
-"""Equity snapshots every few minutes, per tenant (from the wallet) and per bot (from its position).
+"""Equity snapshots every few minutes: per exchange account (its wallet), per tenant (the sum of
+its accounts) and per bot (its own P&L, or its virtual equity in dry run).
 
-P&L today and in total come from these snapshots and the fills; deposits and withdrawals are
-capital flows (``CapitalFlow``), so they never count as profit or loss.
+What each series means, and how it is read as equity, is defined in ``bots.books``. An account is
+snapshotted through the one key that speaks for it, however many it has; its transaction log is
+synced right after the wallet is read, so every flow behind a snapshot is recorded before the
+snapshot is, and the breaker never sees a withdrawal as a loss.
 """
 
 from __future__ import annotations
@@ -10,26 +13,29 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from django.conf import settings
 from django.utils import timezone
 
+from bots.books import accounts_equity_sum, dry_run_equity
+from bots.books import unrealised_pnl as position_unrealised
+from bots.market import bot_market_environment
 from bots.models import Bot, BotPosition, EquitySnapshot
 from bots.services.live import publish_bot_event
 from exchange.gateway import ExchangeGateway
-from exchange.models import Candle, ExchangeConnection
+from exchange.models import ExchangeAccount, ExchangeConnection
+from exchange.selectors import candle_latest
 from reports.services.rollups import rollup_record
 
 
-def _last_price(symbol: str, interval: str) -> Decimal | None:
-    candle = Candle.objects.filter(symbol=symbol, interval=interval).order_by("-start").first()
+def _last_price(bot: Bot) -> Decimal | None:
+    """The bot's last close, from its own environment's candles."""
+    candle = candle_latest(
+        environment=bot_market_environment(bot), symbol=bot.symbol, interval=bot.timeframe
+    )
     return candle.close if candle else None
 
 
 def unrealised_pnl(position: BotPosition, price: Decimal | None) -> Decimal:
-    if price is None or position.qty == 0:
-        return Decimal(0)
-    value: Decimal = position.qty * (price - position.avg_price)
-    return value
+    return position_unrealised(position.qty, position.avg_price, price)
 
 
 def snapshot_record(
@@ -38,43 +44,67 @@ def snapshot_record(
     equity: Decimal,
     at: datetime,
     bot: Bot | None = None,
+    account: ExchangeAccount | None = None,
     realised_pnl: Decimal = Decimal(0),
     unrealised_pnl: Decimal = Decimal(0),
 ) -> EquitySnapshot:
-    """The one way to write a snapshot: it is also folded into the hour and day rollups that
-    the dashboard and the charts read."""
+    """The one way to write a snapshot. The tenant's and bots' series are also folded into the
+    hour and day rollups that the dashboard and the charts read; an account's series is read raw
+    (by the breaker and the books), its sum being the tenant's."""
     snapshot = EquitySnapshot.objects.create(
-        tenant_id=tenant_id, bot=bot, at=at, equity=equity, realised_pnl=realised_pnl,
-        unrealised_pnl=unrealised_pnl,
+        tenant_id=tenant_id, bot=bot, account=account, at=at, equity=equity,
+        realised_pnl=realised_pnl, unrealised_pnl=unrealised_pnl,
     )  # fmt: skip
-    rollup_record(snapshot)
+    if account is None:
+        rollup_record(snapshot)
+    return snapshot
+
+
+def snapshot_account_equity(
+    *, connection: ExchangeConnection, equity: Decimal, at: datetime
+) -> EquitySnapshot:
+    """Record an account's equity, then the tenant's new total (the sum of its accounts)."""
+    account = connection.account
+    if account is None:
+        raise ValueError(f"connection {connection.pk} is not tied to an exchange account")
+    snapshot = snapshot_record(tenant_id=account.tenant_id, account=account, at=at, equity=equity)
+    total = accounts_equity_sum(account.tenant_id)
+    if total is not None:
+        snapshot_record(tenant_id=account.tenant_id, at=at, equity=total)
     return snapshot
 
 
 def snapshot_connection(*, connection: ExchangeConnection) -> EquitySnapshot:
-    """The tenant's equity from the exchange wallet, plus one snapshot per bot on this key."""
-    now = timezone.now()
-    wallet = ExchangeGateway.for_connection(connection).wallet_balance()
-    tenant_snapshot = snapshot_record(
-        tenant_id=connection.tenant_id, at=now, equity=wallet.total_equity
-    )
-    for bot in Bot.objects.filter(connection=connection).exclude(state=Bot.State.DRAFT):
+    """The account's equity from the wallet (flows synced first), the tenant's total, and one
+    snapshot per bot of the account."""
+    from bots.services.books import capital_flows_record
+
+    gateway = ExchangeGateway.for_connection(connection)
+    wallet = gateway.wallet_balance()
+    capital_flows_record(connection=connection, gateway=gateway)
+    now = timezone.now()  # after the sync: every flow recorded before it is in this wallet
+    snapshot = snapshot_account_equity(connection=connection, equity=wallet.total_equity, at=now)
+    for bot in Bot.objects.filter(connection__account_id=connection.account_id).exclude(
+        state=Bot.State.DRAFT
+    ):
         snapshot_bot(bot=bot, at=now)
-    return tenant_snapshot
+    return snapshot
 
 
 def snapshot_bot(*, bot: Bot, at: datetime | None = None) -> EquitySnapshot:
-    """A bot's equity: its sized capital plus realised and unrealised P&L of its own trades."""
+    """A bot's snapshot: a live bot's own realised and unrealised P&L; a dry-run bot's virtual
+    equity (``bots.books.dry_run_equity``)."""
     at = at or timezone.now()
     position = BotPosition.objects.filter(bot=bot, symbol=bot.symbol).first()
     realised = position.realised_pnl if position else Decimal(0)
-    unrealised = (
-        unrealised_pnl(position, _last_price(bot.symbol, bot.timeframe)) if position else Decimal(0)
-    )
-    base = Decimal(settings.DRY_RUN_EQUITY) if bot.connection_id is None else Decimal(0)
+    unrealised = unrealised_pnl(position, _last_price(bot)) if position else Decimal(0)
+    if bot.mode == Bot.Mode.DRY_RUN:
+        equity = dry_run_equity(realised=realised, unrealised=unrealised)
+    else:
+        equity = realised + unrealised
     snapshot = snapshot_record(
-        tenant_id=bot.tenant_id, bot=bot, at=at, equity=base + realised + unrealised,
-        realised_pnl=realised, unrealised_pnl=unrealised,
+        tenant_id=bot.tenant_id, bot=bot, at=at, equity=equity, realised_pnl=realised,
+        unrealised_pnl=unrealised,
     )  # fmt: skip
     publish_bot_event(tenant_id=bot.tenant_id, bot_id=bot.pk, kind="equity")
     return snapshot

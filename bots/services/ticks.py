@@ -33,16 +33,24 @@ import structlog
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Tenant
+from bots.books import (
+    AccountBooks,
+    DryRunBooks,
+    accounts_books,
+    breaker_state,
+    dry_run_books,
+    dry_run_equity,
+)
+from bots.market import bot_market_environment
 from bots.models import (
     Bot,
     BotFill,
     BotPosition,
     BotTick,
-    EquitySnapshot,
     KillSwitch,
     OrderIntent,
     SharedSignal,
@@ -50,17 +58,19 @@ from bots.models import (
 from bots.risk import AccountState, RiskDecision, decide
 from bots.services.bulk import bulk_set
 from bots.services.fills import intents_fill_simulated
-from bots.services.lifecycle import bot_transition
+from bots.services.lifecycle import bot_error, bot_transition
 from bots.services.live import publish_bot_event, publish_fill
 from bots.services.orders import intents_send_many, intents_write_many
 from bots.services.settings import limits_for
-from bots.services.snapshots import snapshot_record
-from bots.strategies import Bar, Signal, Target, get_strategy
+from bots.services.snapshots import snapshot_account_equity
+from bots.strategies import Bar, NoDecision, NoDecisionCode, Signal, Target, get_strategy
 from exchange.gateway import ExchangeGateway, gateway_for_connection
 from exchange.instruments import instrument_get
-from exchange.models import Candle
+from exchange.models import Candle, ExchangeConnection
 from exchange.selectors import candles_recent
 from exchange.services.candles import market_data_environment
+from exchange.services.market_data import candles_request_sync, market_environment
+from exchange.types import interval_delta
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -77,23 +87,38 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
     due: list[tuple[int, datetime]] = []
     # order_by() drops Bot's default ordering: DISTINCT would otherwise include the name and
     # return one "pair" per bot, and the loop below would run two queries per bot.
-    pairs = (
-        Bot.objects.filter(state=Bot.State.RUNNING)
-        .order_by()
-        .values_list("symbol", "timeframe")
-        .distinct()
-    )
-    for symbol, timeframe in pairs:
-        latest = Candle.objects.filter(symbol=symbol, interval=timeframe).aggregate(m=Max("start"))[
-            "m"
-        ]
+    # Each bot ticks on its own environment's candles: group the running pairs by market-data
+    # environment (a key's environment, demo trading reading mainnet's; no key: the default).
+    # Only an active tenant's bots are due: a suspended, disabled or erased one gets no new tick.
+    trading = Bot.objects.filter(state=Bot.State.RUNNING, tenant__status=Tenant.Status.ACTIVE)
+    groups: dict[tuple[str, str, str], set[str | None]] = {}
+    for key_env, symbol, timeframe in (
+        trading.order_by().values_list("connection__environment", "symbol", "timeframe").distinct()
+    ):
+        env = market_environment(key_env) if key_env else market_data_environment()
+        groups.setdefault((env, symbol, timeframe), set()).add(key_env)
+    for (env, symbol, timeframe), key_envs in sorted(groups.items(), key=str):
+        latest = Candle.objects.filter(
+            environment=env, symbol=symbol, interval=timeframe
+        ).aggregate(m=Max("start"))["m"]
         if latest is None:
             continue
-        bots = Bot.objects.filter(
-            state=Bot.State.RUNNING, symbol=symbol, timeframe=timeframe
-        ).filter(Q(last_candle_start__lt=latest) | Q(last_candle_start=None))
+        of_env = Q(
+            connection_id__in=ExchangeConnection.objects.filter(
+                environment__in=[e for e in key_envs if e]
+            ).values("id")
+        )
+        if None in key_envs:
+            of_env |= Q(connection_id=None)
+        bots = (
+            trading.filter(symbol=symbol, timeframe=timeframe)
+            .filter(of_env)
+            .filter(Q(last_candle_start__lt=latest) | Q(last_candle_start=None))
+        )
         with transaction.atomic():
-            ids = list(bots.select_for_update(skip_locked=True).values_list("id", flat=True))
+            ids = list(
+                bots.select_for_update(of=("self",), skip_locked=True).values_list("id", flat=True)
+            )
             if not ids:
                 continue
             Bot.objects.filter(id__in=ids).update(last_candle_start=latest)
@@ -116,14 +141,25 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
 
 
 # --- the shared signal ------------------------------------------------------------------------
-def signal_key(strategy: str, params: dict[str, Any]) -> str:
-    canonical = json.dumps({"strategy": strategy, "params": params}, sort_keys=True, default=str)
+def signal_key(strategy: str, params: dict[str, Any], environment: str = "") -> str:
+    """The shared signal's key: strategy, parameters and the environment whose candles it read."""
+    canonical = json.dumps(
+        {"strategy": strategy, "params": params, "environment": environment},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def _signal_to_json(signal: Signal) -> dict[str, Any]:
     data = asdict(signal)
     data["target"] = signal.target.value
+    if signal.no_decision is None:
+        data.pop("no_decision")
+    else:
+        gap_at = signal.no_decision.gap_at
+        data["no_decision"]["code"] = signal.no_decision.code.value
+        data["no_decision"]["gap_at"] = gap_at.isoformat() if gap_at else None
     cleaned: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return cleaned
 
@@ -138,21 +174,50 @@ def _signal_from_json(data: dict[str, Any]) -> Signal:
         stop_distance=dec(data.get("stop_distance")),
         take_profit_distance=dec(data.get("take_profit_distance")),
         indicators={k: Decimal(str(v)) for k, v in (data.get("indicators") or {}).items()},
+        no_decision=no_decision_from_json(data.get("no_decision")),
+    )
+
+
+def no_decision_from_json(data: Any) -> NoDecision | None:
+    """A stored guard refusal (a tick's ``signal["no_decision"]``), or None."""
+    if not isinstance(data, dict):
+        return None
+    gap_at = data.get("gap_at")
+    return NoDecision(
+        code=NoDecisionCode(data["code"]),
+        have=int(data["have"]),
+        need=int(data["need"]),
+        gap_at=datetime.fromisoformat(gap_at) if gap_at else None,
     )
 
 
 def _signal_compute(bot: Bot, key: str, candle_start: datetime) -> Signal:
-    """Run the strategy for this candle and share the result (the first writer wins)."""
+    """Run the strategy for this candle and share the result (the first writer wins).
+
+    The strategy gets its window only when the lookback's consecutive closed candles end at this
+    candle (``decision_window``). Otherwise the signal carries the guard's refusal, is not shared
+    (a later chunk of the same candle may find the history repaired), and the pair's sync is asked
+    to fetch what is missing now rather than at its next beat.
+    """
     strategy = get_strategy(bot.strategy)
     params = strategy.clean_params(bot.strategy_params)
+    env = bot_market_environment(bot)
     klines = candles_recent(
+        environment=env,
         symbol=bot.symbol,
         interval=bot.timeframe,
         limit=strategy.warmup(params) + 50,
         until=candle_start,
     )
     bars = [Bar(k.start, k.open, k.high, k.low, k.close, k.volume) for k in klines]
-    signal = strategy.run(bars, params)
+    signal = strategy.run(bars, params, step=interval_delta(bot.timeframe), decided_at=candle_start)
+    if signal.no_decision is not None:
+        transaction.on_commit(
+            partial(
+                candles_request_sync, environment=env, symbol=bot.symbol, interval=bot.timeframe
+            )
+        )
+        return signal
     try:
         with transaction.atomic():
             SharedSignal.objects.create(
@@ -166,7 +231,7 @@ def _signal_compute(bot: Bot, key: str, candle_start: datetime) -> Signal:
 
 def shared_signal(bot: Bot, candle_start: datetime) -> Signal:
     """The strategy's signal for this candle: computed by the first bot that needs it, then read."""
-    key = signal_key(bot.strategy, bot.strategy_params)
+    key = signal_key(bot.strategy, bot.strategy_params, bot_market_environment(bot))
     existing = SharedSignal.objects.filter(
         key=key, symbol=bot.symbol, timeframe=bot.timeframe, candle_start=candle_start
     ).first()
@@ -187,22 +252,27 @@ class _Chunk:
     bots: list[Bot]
     signal_slots: dict[int, SignalSlot] = field(default_factory=dict)
     signals: dict[SignalSlot, Signal | Exception] = field(default_factory=dict)
-    candles: dict[tuple[str, str], Candle] = field(default_factory=dict)
+    candles: dict[tuple[str, str, str], Candle] = field(default_factory=dict)
     positions: dict[tuple[int, str], Decimal] = field(default_factory=dict)
-    latest_equity: dict[Any, Decimal] = field(default_factory=dict)
-    day_start_equity: dict[Any, Decimal] = field(default_factory=dict)
+    accounts: dict[int, AccountBooks] = field(default_factory=dict)
+    dry_runs: dict[int, DryRunBooks] = field(default_factory=dict)
     switches: list[KillSwitch] = field(default_factory=list)
 
     @classmethod
     def load(cls, bots: list[Bot], candle_start: datetime) -> _Chunk:
         chunk = cls(candle_start=candle_start, bots=bots)
         keys = {}
+        environments = set()
         for bot in bots:
             params = json.dumps(bot.strategy_params, sort_keys=True, default=str)
-            if (bot.strategy, params) not in keys:
-                keys[(bot.strategy, params)] = signal_key(bot.strategy, bot.strategy_params)
+            env = bot_market_environment(bot)
+            environments.add(env)
+            if (bot.strategy, params, env) not in keys:
+                keys[(bot.strategy, params, env)] = signal_key(
+                    bot.strategy, bot.strategy_params, env
+                )
             chunk.signal_slots[bot.pk] = (
-                keys[(bot.strategy, params)], bot.symbol, bot.timeframe
+                keys[(bot.strategy, params, env)], bot.symbol, bot.timeframe
             )  # fmt: skip
         slots = set(chunk.signal_slots.values())
         symbols = {bot.symbol for bot in bots}
@@ -217,31 +287,25 @@ class _Chunk:
                 stored.signal
             )
         for candle in Candle.objects.filter(
-            start=candle_start, symbol__in=symbols, interval__in=timeframes
+            start=candle_start,
+            environment__in=environments,
+            symbol__in=symbols,
+            interval__in=timeframes,
         ):
-            chunk.candles[(candle.symbol, candle.interval)] = candle
+            chunk.candles[(candle.environment, candle.symbol, candle.interval)] = candle
         for position in BotPosition.objects.filter(bot_id__in=[bot.pk for bot in bots]):
             chunk.positions[(position.bot_id, position.symbol)] = position.qty
         tenants = {bot.tenant_id for bot in bots}
-        # Per tenant, the latest snapshot and today's first: LIMIT 1 lookups on the
-        # (tenant, bot, -at) index, so a year of snapshots costs what a day does (and it is
+        # The breaker's figures from the books: per account (live) and per bot (dry run), each a
+        # few indexed LIMIT 1 lookups, so a year of snapshots costs what a day does (and it is
         # plain SQL: the demo runs it on SQLite).
-        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        account = EquitySnapshot.objects.filter(tenant=OuterRef("pk"), bot=None)
-        for tenant_id, latest, first_today in (
-            Tenant.objects.filter(pk__in=tenants)
-            .annotate(
-                latest=Subquery(account.order_by("-at").values("equity")[:1]),
-                first_today=Subquery(
-                    account.filter(at__gte=today).order_by("at").values("equity")[:1]
-                ),
-            )
-            .values_list("pk", "latest", "first_today")
-        ):
-            if latest is not None:
-                chunk.latest_equity[tenant_id] = latest
-            if first_today is not None:
-                chunk.day_start_equity[tenant_id] = first_today
+        now = timezone.now()
+        live = [b for b in bots if b.mode == Bot.Mode.LIVE and b.connection is not None]
+        chunk.accounts = accounts_books(
+            {b.connection.account_id for b in live if b.connection and b.connection.account_id},
+            now=now,
+        )
+        chunk.dry_runs = dry_run_books([b for b in bots if b.mode == Bot.Mode.DRY_RUN], now=now)
         chunk.switches = list(
             KillSwitch.objects.filter(active=True).filter(
                 Q(scope=KillSwitch.Scope.GLOBAL)
@@ -263,6 +327,15 @@ class _Chunk:
             raise found
         return found
 
+    def candle(self, bot: Bot) -> Candle:
+        """The candle being decided, of the bot's own environment."""
+        found = self.candles.get((bot_market_environment(bot), bot.symbol, bot.timeframe))
+        if found is None:
+            raise Candle.DoesNotExist(
+                f"no {bot.symbol} {bot.timeframe} candle at {self.candle_start.isoformat()}"
+            )
+        return found
+
     def kill_switch(self, bot: Bot) -> str | None:
         for switch in self.switches:
             if (
@@ -274,20 +347,23 @@ class _Chunk:
         return None
 
     def account(self, bot: Bot, gateway: ExchangeGateway | None) -> AccountState:
-        """Equity for sizing: the tenant's latest snapshot (kept by the snapshot task), else the
-        wallet (once per tenant, recorded as the first snapshot), else the dry-run equity."""
-        equity = self.latest_equity.get(bot.tenant_id)
-        if equity is None and gateway is not None:
+        """The breaker's and sizing's figures for this bot, net of flows (``bots.books``).
+
+        A live account with no snapshot yet is read from the wallet once and recorded as its
+        first snapshot; a dry-run bot uses its own virtual equity.
+        """
+        state = breaker_state(bot, accounts=self.accounts, dry_runs=self.dry_runs)
+        if state is None and gateway is not None and bot.connection is not None:
             equity = gateway.wallet_balance().total_equity
-            snapshot_record(tenant_id=bot.tenant_id, at=timezone.now(), equity=equity)
-            self.latest_equity[bot.tenant_id] = equity
-            self.day_start_equity.setdefault(bot.tenant_id, equity)
-        if equity is None:
-            equity = Decimal(settings.DRY_RUN_EQUITY)
-        day_start = self.day_start_equity.get(bot.tenant_id, equity)
-        return AccountState(
-            equity=equity, day_start_equity=day_start, peak_equity=max(bot.peak_equity, equity)
-        )
+            snapshot_account_equity(connection=bot.connection, equity=equity, at=timezone.now())
+            account_id = bot.connection.account_id
+            if account_id is not None:
+                self.accounts[account_id] = AccountBooks(equity, None, Decimal(0))
+            state = breaker_state(bot, accounts=self.accounts, dry_runs=self.dry_runs)
+        if state is None:  # live without a key: sized as a dry run would be
+            equity = dry_run_equity(realised=Decimal(0), unrealised=Decimal(0))
+            state = AccountState(equity, equity, max(bot.peak_equity, equity))
+        return state
 
 
 # --- the ticks --------------------------------------------------------------------------------
@@ -299,6 +375,10 @@ class _Result:
     reasons: str = ""
     error: str = ""
     signal: dict[str, Any] = field(default_factory=dict)
+    # Why the exchange refused every order of the tick, when that says something about the bot:
+    # "key" (the key was refused), "margin" (not enough available balance); else "".
+    refused: str = ""
+    key_unusable: bool = False
 
 
 def tick_run(*, bot_id: int, candle_start: datetime) -> BotTick:
@@ -318,7 +398,7 @@ def ticks_run(*, bot_ids: Sequence[int], candle_start: datetime) -> list[BotTick
     simulated fills with their intents' state).
     """
     ticks = list(
-        BotTick.objects.select_related("bot__template", "bot__connection").filter(
+        BotTick.objects.select_related("bot__template", "bot__connection", "bot__tenant").filter(
             bot_id__in=bot_ids, candle_start=candle_start
         )
     )
@@ -332,7 +412,9 @@ def ticks_run(*, bot_ids: Sequence[int], candle_start: datetime) -> list[BotTick
             log.exception("ticks.chunk_failed", bots=len(pending), candle_start=str(candle_start))
             return [tick_run(bot_id=tick.bot_id, candle_start=candle_start) for tick in ticks]
         (tick,) = pending
-        _finish_all([tick], {tick.pk: _failed(tick.bot, exc)}, timezone.now())
+        results = {tick.pk: _failed(tick.bot, exc)}
+        _finish_all([tick], results, timezone.now())
+        _bots_health([tick], results)
     return ticks
 
 
@@ -341,7 +423,12 @@ def _run_pending(pending: list[BotTick], candle_start: datetime) -> None:
     results: dict[int, _Result] = {}
     running: list[BotTick] = []
     for tick in pending:
-        if tick.bot.state == Bot.State.RUNNING:
+        if not tick.bot.tenant.trades:
+            # Dispatched before the tenant was suspended or disabled: no decision, no order.
+            results[tick.pk] = _Result(
+                BotTick.Status.SKIPPED, f"skip.tenant_{tick.bot.tenant.status}"
+            )
+        elif tick.bot.state == Bot.State.RUNNING:
             running.append(tick)
         else:
             state = tick.bot.get_state_display().lower()
@@ -350,6 +437,7 @@ def _run_pending(pending: list[BotTick], candle_start: datetime) -> None:
     if running:
         _decide_and_act(running, results, publishes)
     _finish_all(pending, results, started)
+    _bots_health(pending, results)
     if publishes:
         transaction.on_commit(partial(_publish_all, publishes))
 
@@ -362,6 +450,16 @@ def _decide_and_act(
     peaks: list[Bot] = []
     for tick in running:
         bot = tick.bot
+        try:
+            guarded = chunk.signal(bot)
+        except Exception as exc:
+            results[tick.pk] = _failed(bot, exc)
+            continue
+        if guarded.no_decision is not None:
+            # No decision on a window with too few or missing candles: no order, the reason kept
+            # as a code (rendered in the reader's language), the repair already requested.
+            results[tick.pk] = _Result(BotTick.Status.SKIPPED, signal=_signal_to_json(guarded))
+            continue
         try:
             decision, peak, signal, gateway = _decide(bot, tick, chunk)
         except Exception as exc:
@@ -393,7 +491,7 @@ def _decide_and_act(
                 queues.setdefault(id(gateway), (gateway, []))[1].append(intent)
             else:
                 simulated.append(intent)
-                prices[intent.pk] = chunk.candles[(bot.symbol, bot.timeframe)].close
+                prices[intent.pk] = chunk.candle(bot).close
     failed_sends = intents_send_many(
         queues=list(queues.values()),
         threads=int(getattr(settings, "TICK_SEND_THREADS", DEFAULT_SEND_THREADS)),
@@ -410,6 +508,7 @@ def _decide_and_act(
             results[tick.pk] = _failed(bot, errors[0], reasons=reasons)
         else:
             results[tick.pk] = _Result(BotTick.Status.DONE, reasons, signal=_signal_to_json(signal))
+        results[tick.pk].refused = _refusal(by_bot.get(bot.pk, []))
         if by_bot.get(bot.pk):
             publishes.append(
                 partial(publish_bot_event, tenant_id=bot.tenant_id, bot_id=bot.pk, kind="orders")
@@ -422,16 +521,16 @@ def _decide(
     bot: Bot, tick: BotTick, chunk: _Chunk
 ) -> tuple[RiskDecision, Decimal, Signal, ExchangeGateway | None]:
     """This bot's decision from the chunk's shared reads; (decision, peak equity, signal, gateway)."""
-    signal = chunk.signal(bot)
     live = bot.mode == Bot.Mode.LIVE
+    if live and (
+        bot.connection is None or bot.connection.status != ExchangeConnection.Status.ACTIVE
+    ):
+        raise KeyUnusable(bot)
+    signal = chunk.signal(bot)
     gateway = _gateway_for(bot) if live else None
     environment = bot.connection.environment if bot.connection else market_data_environment()
     instrument = instrument_get(environment, bot.symbol)
-    candle = chunk.candles.get((bot.symbol, bot.timeframe))
-    if candle is None:
-        raise Candle.DoesNotExist(
-            f"no {bot.symbol} {bot.timeframe} candle at {tick.candle_start.isoformat()}"
-        )
+    candle = chunk.candle(bot)
     account = chunk.account(bot, gateway)
     decision = decide(
         signal=signal,
@@ -466,10 +565,108 @@ def _trip_breaker(bot: Bot, decision: RiskDecision) -> None:
 
 
 def _failed(bot: Bot, exc: BaseException, *, reasons: str = "") -> _Result:
+    if isinstance(exc, KeyUnusable):  # expected, and handled by putting the bot in error
+        log.warning("tick.key_unusable", tenant_id=str(bot.tenant_id), bot_id=bot.pk)
+        return _Result(BotTick.Status.FAILED, reasons, error=str(exc), key_unusable=True)
     log.error(
         "tick.failed", tenant_id=str(bot.tenant_id), bot_id=bot.pk, exc_info=exc
     )  # the traceback of the bot's own failure, not the chunk's
-    return _Result(BotTick.Status.FAILED, reasons, error=f"{type(exc).__name__}: {exc}")
+    # The exchange refused the key while deciding (reading the wallet): as for a refused order.
+    refused = "key" if type(exc).__name__ in KEY_REFUSALS else ""
+    return _Result(
+        BotTick.Status.FAILED, reasons, error=f"{type(exc).__name__}: {exc}", refused=refused
+    )
+
+
+# --- bot health -------------------------------------------------------------------------------
+class KeyUnusable(Exception):
+    """A live bot whose exchange key is missing, refused by the daily check, or retired."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.status = bot.connection.status if bot.connection else "missing"
+        self.key = bot.connection.api_key_last4 if bot.connection else ""
+        super().__init__(f"The bot's exchange key is {self.status}.")
+
+
+KEY_REFUSALS = frozenset({"AuthenticationError", "WrongEnvironmentError", "PermissionDeniedError"})
+MARGIN_REFUSALS = frozenset({"InsufficientBalanceError"})
+
+
+def _refusal(intents: Sequence[OrderIntent]) -> str:
+    """ "key" if the exchange refused the key, "margin" if every order sent was refused for
+    balance; "" otherwise (nothing sent, or something went through)."""
+    sent = [
+        i
+        for i in intents
+        if i.state not in (OrderIntent.State.PENDING, OrderIntent.State.SIMULATED)
+    ]
+    codes = {i.error_code for i in sent if i.state == OrderIntent.State.REJECTED}
+    if codes & KEY_REFUSALS:
+        return "key"
+    if sent and all(
+        i.state == OrderIntent.State.REJECTED and i.error_code in MARGIN_REFUSALS for i in sent
+    ):
+        return "margin"
+    return ""
+
+
+def _bots_health(ticks: Sequence[BotTick], results: dict[int, _Result]) -> None:
+    """Count each bot's ticks in a row that failed or had every order refused for margin; at
+    ``BOT_ERROR_AFTER_FAILED_TICKS`` the bot goes to the error state with one alert. An unusable
+    key puts the bot in error at once; a key the exchange refused is checked again right away
+    (the daily check's service), which puts every bot on it in error with one alert."""
+    from accounts.services.exchange_keys import exchange_key_validate
+
+    limit = int(settings.BOT_ERROR_AFTER_FAILED_TICKS)
+    changed: list[Bot] = []
+    checked: set[int] = set()
+    for tick in ticks:
+        result, bot = results.get(tick.pk), tick.bot
+        if result is None or result.status == BotTick.Status.SKIPPED:
+            continue
+        if result.key_unusable:
+            _bot_key_error(bot)
+            continue
+        connection = bot.connection
+        if result.refused == "key" and connection is not None and connection.pk not in checked:
+            checked.add(connection.pk)
+            connection = exchange_key_validate(connection=connection)
+            if connection.status != ExchangeConnection.Status.ACTIVE:
+                continue  # watch_key put the key's bots in error, with one alert
+        failing = result.status == BotTick.Status.FAILED or result.refused in ("key", "margin")
+        streak = bot.failure_streak + 1 if failing else 0
+        if streak == bot.failure_streak:
+            continue
+        bot.failure_streak = streak
+        changed.append(bot)
+        if streak >= limit:
+            _bot_streak_error(bot, result, streak)
+    if changed:
+        bulk_set(changed, ["failure_streak"])
+
+
+def _bot_key_error(bot: Bot) -> None:
+    connection = bot.connection
+    key = connection.api_key_last4 if connection else ""
+    status = connection.get_status_display().lower() if connection else "missing"
+    bot_error(
+        bot=bot, kind="bot.error.key", params={"bot": bot.name, "key": key, "reason": status},
+        reason=f"Its exchange key …{key} is {status}: connect a working key and rotate to it.",
+    )  # fmt: skip
+
+
+def _bot_streak_error(bot: Bot, result: _Result, streak: int) -> None:
+    if result.refused == "margin":
+        bot_error(
+            bot=bot, kind="bot.error.margin", params={"bot": bot.name, "count": streak},
+            reason="The exchange refused its orders for lack of margin, again and again.",
+        )  # fmt: skip
+    else:
+        bot_error(
+            bot=bot, kind="bot.error.failed_ticks",
+            params={"bot": bot.name, "count": streak, "error": result.error[:200]},
+            reason=f"{streak} ticks in a row failed: {result.error[:200]}",
+        )  # fmt: skip
 
 
 def _finish_all(pending: list[BotTick], results: dict[int, _Result], started: datetime) -> None:

@@ -83,14 +83,32 @@ def watch_connectivity(now: datetime | None = None) -> int:
 
 
 def watch_key(connection: ExchangeConnection) -> None:
-    """After a validation: a refused key, or one that expires within a week."""
+    """After a validation: a refused key puts its bots in the error state at once (one alert for
+    all of them, to the client and the staff); a key that expires within a week is a warning."""
     if connection.status == ExchangeConnection.Status.INVALID:
+        from bots.services.lifecycle import bot_error
+
+        stopped = 0
+        for bot in Bot.objects.filter(
+            connection=connection, state__in=[Bot.State.RUNNING, Bot.State.PAUSED]
+        ):
+            stopped += bot_error(
+                bot=bot, kind="bot.error.key", alert=False,
+                params={"bot": bot.name, "key": connection.api_key_last4, "reason": connection.last_error},
+                reason=f"Its exchange key …{connection.api_key_last4} stopped working: {connection.last_error}",
+            )  # fmt: skip
         alert_raise(
             tenant_id=connection.tenant_id,
             kind="key.invalid",
             severity="critical",
+            params={
+                "key": connection.api_key_last4,
+                "reason": connection.last_error,
+                "bots": stopped,
+            },
             message=f"Your exchange key …{connection.api_key_last4} stopped working: {connection.last_error}",
             dedupe_key=f"key_invalid:{connection.pk}",
+            notify_operator=True,
         )
     expires = connection.key_expires_at
     if expires is not None and expires - timezone.now() < KEY_EXPIRY_WARNING:

@@ -10,11 +10,14 @@ from bots.strategies import mean_reversion, trend_ema
 from bots.strategies.base import (
     Bar,
     InvalidParameters,
+    NoDecision,
+    NoDecisionCode,
     ParamKind,
     ParamSpec,
     Signal,
     Strategy,
     Target,
+    decision_window,
 )
 
 REGISTRY: dict[str, Strategy] = {s.name: s for s in (trend_ema.STRATEGY, mean_reversion.STRATEGY)}
@@ -33,10 +36,13 @@ __all__ = [
     "REGISTRY",
     "Bar",
     "InvalidParameters",
+    "NoDecision",
+    "NoDecisionCode",
     "ParamKind",
     "ParamSpec",
     "Signal",
     "Strategy",
     "Target",
+    "decision_window",
     "get_strategy",
 ]

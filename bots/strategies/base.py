@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -46,15 +46,64 @@ class Target(enum.StrEnum):
     HOLD = "hold"  # keep whatever position the bot has
 
 
+class NoDecisionCode(enum.StrEnum):
+    """Why there is no decision for a candle; rendered in the reader's language at display time."""
+
+    SHORT = "history.short"  # fewer consecutive closed candles than the lookback: "N of M candles"
+    GAP = "history.gap"  # a candle inside the lookback is missing: "gap at HH:MM"
+
+
+@dataclass(frozen=True, slots=True)
+class NoDecision:
+    """The guard's refusal: a code and its parameters, never a sentence (see ``NoDecisionCode``)."""
+
+    code: NoDecisionCode
+    have: int  # consecutive closed candles ending at the candle decided
+    need: int  # the strategy's lookback
+    gap_at: datetime | None = None  # the first missing start (``GAP``)
+
+
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """What the strategy wants now, and why."""
+    """What the strategy wants now, and why; ``no_decision`` says why it could not decide."""
 
     target: Target
     reason: str
     stop_distance: Decimal | None = None  # price distance from entry to the stop-loss
     take_profit_distance: Decimal | None = None  # price distance from entry to the take-profit
     indicators: Mapping[str, Decimal] = field(default_factory=dict)
+    no_decision: NoDecision | None = None
+
+
+def decision_window(
+    bars: Sequence[Bar], *, need: int, step: timedelta | None, decided_at: datetime | None
+) -> Sequence[Bar] | NoDecision:
+    """The bars a strategy may decide on, or why there are none.
+
+    A decision needs ``need`` consecutive closed candles ending at the candle being decided
+    (``decided_at``): counting stored candles would let a window with a hole in it pass as whole,
+    and the indicators would then treat two candles hours apart as neighbours. The window returned
+    is the whole consecutive run ending at that candle (at least ``need`` bars). With no ``step``
+    (monthly candles, or a caller that does not know the interval) only the count is checked.
+    The live tick, dry runs and backtests call this same guard (through ``Strategy.run``).
+    """
+    if step is None or not bars:
+        if len(bars) < need:
+            return NoDecision(NoDecisionCode.SHORT, have=len(bars), need=need)
+        return bars
+    if decided_at is not None and bars[-1].start != decided_at:
+        # The candle being decided is not stored (yet): the hole is at that candle.
+        return NoDecision(NoDecisionCode.GAP, have=0, need=need, gap_at=decided_at)
+    run = 1
+    while run < len(bars) and bars[-run].start - bars[-run - 1].start == step:
+        run += 1
+    if run >= need:
+        return bars[-run:]
+    if run < len(bars):
+        return NoDecision(
+            NoDecisionCode.GAP, have=run, need=need, gap_at=bars[-run - 1].start + step
+        )
+    return NoDecision(NoDecisionCode.SHORT, have=run, need=need)
 
 
 class ParamKind(enum.StrEnum):
@@ -143,14 +192,28 @@ class Strategy:
             raise InvalidParameters(errors)
         return cleaned
 
-    def run(self, bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
-        """The signal for the latest closed candle, or HOLD while there is not enough history."""
-        needed = self.warmup(params)
-        if len(bars) < needed:
-            return Signal(
-                Target.HOLD, f"Waiting for {needed} candles of history (have {len(bars)})."
-            )
-        return self.signal(bars, params)
+    def run(
+        self,
+        bars: Sequence[Bar],
+        params: Mapping[str, Any],
+        *,
+        step: timedelta | None = None,
+        decided_at: datetime | None = None,
+    ) -> Signal:
+        """The signal for the candle decided, or HOLD with ``no_decision`` (``decision_window``).
+
+        ``step`` is the candles' interval and ``decided_at`` the start of the candle being decided
+        (the last bar's, when omitted): with both, the window must be whole, not only long enough.
+        """
+        window = decision_window(
+            bars,
+            need=self.warmup(params),
+            step=step,
+            decided_at=decided_at if decided_at is not None or not bars else bars[-1].start,
+        )
+        if isinstance(window, NoDecision):
+            return Signal(Target.HOLD, "", no_decision=window)
+        return self.signal(window, params)
 
 
 class InvalidParameters(ValueError):

@@ -15,15 +15,19 @@ from django.views.decorators.http import require_GET
 
 from accounts.selectors import request_membership
 from accounts.views.access import membership_required
+from bots.market import bots_readiness
 from bots.selectors import dashboard_summary
 
 
 def _context(request: HttpRequest) -> dict[str, object]:
     membership = request_membership(request)
+    summary = dashboard_summary(membership.tenant)
     return {
         "membership": membership,
         "tenant": membership.tenant,
-        "summary": dashboard_summary(membership.tenant),
+        "summary": summary,
+        # Running bots that cannot decide yet say so ("warming up" / "waiting for market data").
+        "readiness": bots_readiness([row.bot for row in summary.bots]),
         "can_change": membership.can_change,
         "return_to": reverse("client_home"),  # the fragment's forms lead back to the page
     }

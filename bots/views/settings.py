@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.selectors import request_membership, tenant_object_or_404
 from accounts.views.access import membership_required, owner_required, signed_in_user
 from bots.forms import BotCreateForm, BotSettingsForm
+from bots.market import bots_readiness
 from bots.models import Bot, RiskTemplate
 from bots.services.settings import (
     BotSettingsError,
@@ -102,7 +103,10 @@ def _settings_page(
     if not membership.can_change:  # a viewer reads the settings; the inputs say they are fixed
         for field in form.fields.values():
             field.disabled = True
-    context = {"membership": membership, "bot": bot, "form": form, "check": check}
+    context = {
+        "membership": membership, "bot": bot, "form": form, "check": check,
+        "readiness": bots_readiness([bot]).get(bot.pk),
+    }  # fmt: skip
     return render(request, "bots/bot_settings.html", context, status=status)
 
 

@@ -43,6 +43,14 @@ class ExchangeConnection(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     last_error = models.TextField(blank=True)
     exchange_uid = models.CharField(max_length=32, blank=True)
+    account = models.ForeignKey(
+        "exchange.ExchangeAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="connections",
+        help_text="the exchange account this key reaches; set when validation learns its UID",
+    )
     permissions = models.JSONField(default=dict, blank=True)
     read_only = models.BooleanField(default=False)
     can_withdraw = models.BooleanField(default=False)

@@ -8,7 +8,10 @@ from exchange.models.connection import ExchangeConnection
 
 
 class Execution(models.Model):
-    """One fill on a connection, stored exactly once (unique per connection and Bybit exec id).
+    """One fill on an exchange account, stored exactly once (unique per account and Bybit exec id).
+
+    ``connection`` is the key it arrived through; with two keys of one account active, or a key
+    rotated, the second arrival finds the row and is ignored.
 
     It arrives from the private ``execution`` stream or from the REST catch-up after a reconnect,
     whichever is first; the other is ignored. ``handled_at`` is set once the engine's handler
@@ -21,6 +24,9 @@ class Execution(models.Model):
 
     connection = models.ForeignKey(
         ExchangeConnection, on_delete=models.CASCADE, related_name="executions"
+    )
+    account = models.ForeignKey(
+        "exchange.ExchangeAccount", on_delete=models.CASCADE, related_name="executions"
     )
     exec_id = models.CharField(max_length=64)
     order_id = models.CharField(max_length=64, blank=True)
@@ -44,10 +50,10 @@ class Execution(models.Model):
         ordering = ["exec_time", "exec_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "exec_id"], name="execution_unique_connection_exec_id"
+                fields=["account", "exec_id"], name="execution_unique_account_exec_id"
             )
         ]
-        indexes = [models.Index(fields=["connection", "exec_time"])]
+        indexes = [models.Index(fields=["account", "exec_time"])]
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.side} {self.exec_qty} @ {self.exec_price}"

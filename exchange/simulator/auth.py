@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from exchange.simulator import errors as e
 from exchange.simulator.errors import BybitError
-from exchange.simulator.models import ApiKey
+from exchange.simulator.records import ApiKey
 
 DEFAULT_RECV_WINDOW = 5000
 

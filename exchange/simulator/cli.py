@@ -16,7 +16,7 @@ from exchange.simulator.store import Store
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m exchange.simulator")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the simulator (REST + WebSocket + /sim admin API)")
+    serve = sub.add_parser("serve", help="run the simulator (REST + WebSocket + /sim control API)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--state", required=True, help="SQLite state file (created if missing)")

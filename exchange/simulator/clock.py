@@ -2,7 +2,7 @@
 
 Market ("sim") time drives candles, fills and every business timestamp. It runs in one of three modes:
 ``real`` (sim time is wall time), ``fast`` (N x wall speed from where it last stopped) and ``stepped``
-(it moves only when a test calls the admin API). Server time is always the wall clock plus an optional
+(it moves only when a test calls the control API). Server time is always the wall clock plus an optional
 skew fault, because clients sign requests with their own wall clock: checking ``recv_window`` against a
 stepped market clock would reject every request.
 """

@@ -12,12 +12,13 @@ from typing import Any
 
 from exchange.simulator import errors as e
 from exchange.simulator.errors import BybitError
+from exchange.simulator.funding import funding_rate, next_funding_time
 from exchange.simulator.instruments import INSTRUMENTS, TAKER_FEE, Instrument
 from exchange.simulator.ledger import Ledger
 from exchange.simulator.market_data import Segment
-from exchange.simulator.models import ZERO, Order, Position
 from exchange.simulator.params import dec, flag, integer, text
-from exchange.simulator.state import LINK_ID, MAX_ACTIVE_ORDERS, new_id
+from exchange.simulator.records import ZERO, Execution, Order, Position
+from exchange.simulator.state import LINK_ID, MAX_ACTIVE_ORDERS, new_id, q8
 
 
 class Engine(Ledger):
@@ -25,16 +26,23 @@ class Engine(Ledger):
 
     # --- the market clock ---------------------------------------------------------------------
     def advance_to(self, t: int) -> None:
-        """Replay the market up to sim time ``t``: fill, trigger and move the last price."""
-        if t <= self.processed_to:
-            return
-        a = self.processed_to
+        """Replay the market up to sim time ``t``: fill, trigger, move the last price, and settle
+        funding at every funding time passed (after the market got there, before it goes on)."""
+        while self.processed_to < t:
+            a = self.processed_to
+            settle_at = next_funding_time(a)
+            b = min(t, settle_at)
+            self._replay(a, b)
+            if b == settle_at:
+                self._settle_funding(b)
+
+    def _replay(self, a: int, b: int) -> None:
         self._liq_cache.clear()  # other symbols' prices moved since they were computed
         for sym in INSTRUMENTS:
-            for seg in self.market.segments(sym, a, t):
+            for seg in self.market.segments(sym, a, b):
                 self._run_segment(sym, seg)
-            self.last[sym] = self.market.price_at(sym, t)
-        self.processed_to = t
+            self.last[sym] = self.market.price_at(sym, b)
+        self.processed_to = b
 
     def _run_segment(self, sym: str, seg: Segment) -> None:
         book = self.books[sym]
@@ -75,9 +83,17 @@ class Engine(Ledger):
             self._liquidate(uid, sym, liq, seg.price_time(liq))
 
     def _liquidate(self, uid: int, sym: str, price: Decimal, t: int) -> None:
-        """Cancel every open order of the account, then close every position at market
-        (``price`` for the symbol that crossed, the last price for the others) as BustTrade."""
+        """Liquidate what reached its liquidation price as BustTrade fills at market.
+
+        An isolated position is liquidated alone (its symbol's orders cancelled first); a cross
+        liquidation cancels every open order of the account and closes every cross position
+        (``price`` for the symbol that crossed, the last price for the others), isolated positions
+        untouched.
+        """
+        isolated = self.positions[(uid, sym)].isolated
         for o in sorted(self.open_orders[uid].values(), key=lambda o: o.seq):
+            if isolated and o.symbol != sym:
+                continue
             self._unrest(o)
             self._close(
                 o,
@@ -88,6 +104,8 @@ class Engine(Ledger):
         for symbol in INSTRUMENTS:
             pos = self.positions.get((uid, symbol))
             if pos is None or not pos.size:
+                continue
+            if (symbol != sym) if isolated else pos.isolated:
                 continue
             px = price if symbol == sym else self.last[symbol]
             order = Order(
@@ -111,6 +129,81 @@ class Engine(Ledger):
             )
             self._index(order, rest=False)
             self._execute(order, px, order.qty, maker=False, t=t, exec_type="BustTrade")
+
+    # --- funding ------------------------------------------------------------------------------
+    def _settle_funding(self, t: int) -> None:
+        """Charge or pay funding on every open position at funding time ``t`` (see funding.py):
+        the wallet, cum/curRealisedPnl, an execType Funding execution and a SETTLEMENT log row."""
+        for sym in INSTRUMENTS:
+            rate = funding_rate(sym, t)
+            mark = self.last[sym]
+            for uid in sorted(self.holders.get(sym, ())):
+                pos = self.positions[(uid, sym)]
+                if not pos.size:
+                    continue
+                self._book_funding(pos, rate, mark, t)
+
+    def _book_funding(self, pos: Position, rate: Decimal, mark: Decimal, t: int) -> None:
+        account = self.accounts[pos.uid]
+        size = abs(pos.size)
+        value = size * mark
+        paid = q8(value * rate) * (1 if pos.size > 0 else -1)  # > 0: the position pays
+        account.wallet_balance -= paid
+        account.updated_ms = t
+        pos.cum_realised_pnl -= paid
+        pos.cur_realised_pnl -= paid
+        pos.updated_ms = t
+        exec_id = new_id()
+        execution = Execution(
+            exec_id=exec_id,
+            uid=pos.uid,
+            order_id=new_id(),  # Bybit gives a funding execution an order id of its own
+            order_link_id="",
+            symbol=pos.symbol,
+            side=pos.side,
+            order_type="UNKNOWN",
+            stop_order_type="",
+            exec_price=mark,
+            exec_qty=size,
+            exec_value=value,
+            exec_fee=paid,
+            fee_rate=rate,
+            is_maker=False,
+            exec_time=t,
+            leaves_qty=ZERO,
+            order_qty=ZERO,
+            order_price=ZERO,
+            mark_price=mark,
+            closed_size=ZERO,
+            exec_pnl=ZERO,
+            seq=self.next_seq(),
+            create_type="",
+            exec_type="Funding",
+        )
+        self.executions[pos.uid].append(execution)
+        self.store.put("executions", exec_id, pos.uid, execution.seq, execution)
+        self._events.setdefault(pos.uid, {}).setdefault("execution", {})[exec_id] = execution
+        self._log(
+            pos.uid,
+            symbol=pos.symbol,
+            side=pos.side,
+            type="SETTLEMENT",
+            trans_time=t,
+            qty=size,
+            size=pos.size,
+            trade_price=mark,
+            fee=ZERO,
+            cash_flow=ZERO,
+            change=-paid,
+            cash_balance=account.wallet_balance,
+            fee_rate=rate,
+            trade_id=exec_id,
+            order_id=execution.order_id,
+            order_link_id="",
+            funding=-paid,
+        )
+        self._save_account(account)
+        self._save_position(pos)
 
     # --- order entry --------------------------------------------------------------------------
     def place_order(self, uid: int, p: dict[str, Any]) -> Order:
@@ -436,6 +529,9 @@ class Engine(Ledger):
         pos.leverage = buy.normalize() if buy == buy.to_integral_value() else buy
         if pos.leverage == pos.leverage.to_integral_value():
             pos.leverage = pos.leverage.quantize(Decimal(1))
+        if pos.isolated:
+            # An isolated position's margin follows its leverage (value / leverage), as on Bybit.
+            pos.position_margin = q8(abs(pos.size) * pos.avg_price / pos.leverage)
         pos.updated_ms = self.clock.now()
         self._save_position(pos)
         self._wallet_dirty.add(uid)
@@ -460,7 +556,90 @@ class Engine(Ledger):
         self._save_position(pos)
 
     def switch_mode(self, uid: int, p: dict[str, Any]) -> None:
+        """One-way (0) is the only mode. By ``coin`` Bybit switches, in a batch, every symbol of that
+        settle coin without position or open order, so asking for the mode already in force
+        succeeds; by ``symbol`` (which takes priority) it answers 110025 "not modified"."""
         mode = integer(p, "mode")
-        if mode == 0:
+        if mode not in (0, 3):
+            raise BybitError(e.PARAM_ERROR, "params error: mode invalid")
+        symbol = text(p, "symbol")
+        coin = text(p, "coin")
+        if not symbol and not coin:
+            raise BybitError(e.PARAM_ERROR, "params error: symbol or coin is required")
+        if symbol:
+            self._instrument(p)
+        elif coin != "USDT":
+            raise BybitError(e.PARAM_ERROR, "params error: coin invalid")
+        if mode == 3:
+            raise BybitError(
+                e.PARAM_ERROR, "params error: the simulator trades in one-way mode only"
+            )
+        if symbol:
             raise e.error(e.POSITION_MODE_NOT_MODIFIED)
-        raise BybitError(e.PARAM_ERROR, "params error: the simulator trades in one-way mode only")
+
+    def set_margin_mode(self, uid: int, mode: str) -> None:
+        """Account-level cross (REGULAR_MARGIN) or isolated margin. Refused, as Bybit does, while
+        USDT perpetual orders are open (reason 3400054). Open positions keep the mode they opened
+        in until they are flat (Bybit would convert them; see docs/simulator.md)."""
+        account = self.accounts[uid]
+        if mode == account.margin_mode:
+            raise BybitError(110026, "Cross/isolated margin mode has not been modified.")
+        active = [
+            o
+            for o in self.open_orders[uid].values()
+            if o.stop_order_type not in ("TakeProfit", "StopLoss")
+        ]
+        if active:
+            raise e.MarginModeError("3400054", "You have uncancelled USDT perpetual orders")
+        account.margin_mode = mode
+        account.updated_ms = self.clock.now()
+        self._save_account(account)
+
+    def _isolated_position(self, uid: int, p: dict[str, Any]) -> Position:
+        if text(p, "category") != "linear":
+            raise BybitError(e.PARAM_ERROR, "params error: category only support linear")
+        inst = self._instrument(p)
+        if (integer(p, "positionIdx", 0) or 0) != 0:
+            raise BybitError(e.PARAM_ERROR, "position idx not match position mode")
+        pos = self.position(uid, inst.symbol)
+        if pos.size and not pos.isolated:
+            raise BybitError(110015, "The position is in cross margin mode.")
+        return pos
+
+    def add_margin(self, uid: int, p: dict[str, Any]) -> Position:
+        """Add (positive) or reduce (negative) an isolated position's margin."""
+        pos = self._isolated_position(uid, p)
+        amount = dec(p, "margin")
+        if amount is None or not amount:
+            raise BybitError(e.PARAM_ERROR, "params error: margin invalid")
+        if not pos.size:
+            raise BybitError(110033, "You can't set margin without an open position")
+        if amount > 0:
+            upl, pos_im, order_im, _ = self.margin(uid)
+            available = self.accounts[uid].wallet_balance + min(upl, ZERO) - pos_im - order_im
+            if amount > available:
+                raise BybitError(110014, "Insufficient available balance to add additional margin.")
+        else:
+            value = abs(pos.size) * pos.avg_price
+            unrealised = (self.last[pos.symbol] - pos.avg_price) * pos.size
+            floor = value / pos.leverage - min(unrealised, ZERO)
+            if pos.position_margin + amount < floor:
+                raise BybitError(110078, "Added margin more than max can reduce margin")
+        pos.position_margin += amount
+        pos.updated_ms = self.clock.now()
+        self._save_position(pos)
+        self._wallet_dirty.add(uid)
+        return pos
+
+    def set_auto_add_margin(self, uid: int, p: dict[str, Any]) -> None:
+        """Store the flag Bybit keeps per isolated position (the top-up itself is not modelled)."""
+        flag_value = integer(p, "autoAddMargin")
+        if flag_value not in (0, 1):
+            raise BybitError(e.PARAM_ERROR, "params error: autoAddMargin invalid")
+        pos = self.position(uid, self._instrument(p).symbol)
+        if not pos.isolated and self.accounts[uid].margin_mode != "ISOLATED_MARGIN":
+            raise BybitError(110076, "Only isolated mode can set auto-add-margin")
+        pos = self._isolated_position(uid, p)
+        pos.auto_add_margin = flag_value
+        pos.updated_ms = self.clock.now()
+        self._save_position(pos)

@@ -57,3 +57,11 @@ MESSAGES = {
 def error(code: int, message: str | None = None) -> BybitError:
     """Build the error with Bybit's documented message unless a more precise one is given."""
     return BybitError(code, message if message is not None else MESSAGES.get(code, "error"))
+
+
+class MarginModeError(BybitError):
+    """Bybit's 3400045 answer to set-margin-mode, which carries its reasons in ``result``."""
+
+    def __init__(self, reason_code: str, reason: str) -> None:
+        super().__init__(3400045, "Set margin mode failed")
+        self.result = {"reasons": [{"reasonCode": reason_code, "reasonMsg": reason}]}

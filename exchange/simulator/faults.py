@@ -15,7 +15,7 @@ Kinds:
 - ``ws_drop_push``: when the account's next private push of topic ``path`` ("execution",
   "order", "position", "wallet"; empty = any) is due, close its private sockets instead of sending
   it: the disconnect-mid-fill case. The change itself happened; only the push is lost.
-Immediate WebSocket disconnects and clock skew are admin actions, not rules (see admin.py).
+Immediate WebSocket disconnects and clock skew are admin actions, not rules (see control_api.py).
 """
 
 from __future__ import annotations

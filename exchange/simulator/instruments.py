@@ -132,3 +132,79 @@ INSTRUMENTS: dict[str, Instrument] = {
 
 MAKER_FEE = Decimal("0.0002")
 TAKER_FEE = Decimal("0.00055")
+
+
+def _spot(symbol: str, base: str, base_precision: str, tick: str, max_qty: str) -> dict[str, Any]:
+    """A spot pair in the shape of Bybit's spot instruments-info (listed, never traded here)."""
+    return {
+        "symbol": symbol,
+        "baseCoin": base,
+        "quoteCoin": "USDT",
+        "innovation": "0",
+        "status": "Trading",
+        "marginTrading": "utaOnly",
+        "stTag": "0",
+        "lotSizeFilter": {
+            "basePrecision": base_precision,
+            "quotePrecision": "0.00000001",
+            "minOrderQty": base_precision,
+            "maxOrderQty": max_qty,
+            "minOrderAmt": "1",
+            "maxOrderAmt": "2000000",
+        },
+        "priceFilter": {"tickSize": tick},
+        "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"},
+        "symbolType": "",
+    }
+
+
+def _inverse(symbol: str, base: str, symbol_id: int, launch: int, tick: str) -> dict[str, Any]:
+    """An inverse perpetual (settled in its base coin), listed in the linear item's shape."""
+    return {
+        "symbol": symbol,
+        "symbolId": symbol_id,
+        "contractType": "InversePerpetual",
+        "status": "Trading",
+        "baseCoin": base,
+        "quoteCoin": "USD",
+        "launchTime": str(launch),
+        "deliveryTime": "0",
+        "deliveryFeeRate": "",
+        "priceScale": "2",
+        "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
+        "priceFilter": {"minPrice": tick, "maxPrice": "1999999.00", "tickSize": tick},
+        "lotSizeFilter": {
+            "maxOrderQty": "1000000",
+            "minOrderQty": "1",
+            "qtyStep": "1",
+            "postOnlyMaxOrderQty": "1000000",
+            "maxMktOrderQty": "200000",
+            "minNotionalValue": "",
+        },
+        "unifiedMarginTrade": True,
+        "fundingInterval": 480,
+        "settleCoin": base,
+        "copyTrading": "none",
+        "upperFundingRate": "0.00375",
+        "lowerFundingRate": "-0.00375",
+        "isPreListing": False,
+        "preListingInfo": None,
+        "riskParameters": {"priceLimitRatioX": "0.01", "priceLimitRatioY": "0.02"},
+        "symbolType": "",
+    }
+
+
+# What instruments-info lists per category. Only "linear" trades; the rest answer orders with
+# "category only support linear" (10001). Options are listed per strike on Bybit: none here.
+LISTED: dict[str, list[dict[str, Any]]] = {
+    "linear": [i.info() for i in INSTRUMENTS.values()],
+    "spot": [
+        _spot("BTCUSDT", "BTC", "0.000001", "0.1", "71.73956243"),
+        _spot("ETHUSDT", "ETH", "0.00001", "0.01", "1229.2336343"),
+    ],
+    "inverse": [
+        _inverse("BTCUSD", "BTC", 1, 1542211200000, "0.50"),
+        _inverse("ETHUSD", "ETH", 2, 1548979200000, "0.05"),
+    ],
+    "option": [],
+}

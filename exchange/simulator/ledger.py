@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from exchange.simulator import orderbook
 from exchange.simulator.instruments import INSTRUMENTS, MAKER_FEE, TAKER_FEE, Instrument
-from exchange.simulator.models import (
+from exchange.simulator.records import (
     ZERO,
     ClosedPnl,
     Execution,
@@ -120,6 +120,8 @@ class Ledger(State):
             pnl = q8((price - pos.avg_price) * closed * direction)
             open_fee_part = q8(pos.open_fee * closed / abs(pos.size))
             pos.open_fee -= open_fee_part
+            if pos.trade_mode == 1:  # the closed share of an isolated position's margin is freed
+                pos.position_margin -= q8(pos.position_margin * closed / abs(pos.size))
             pos.size -= closed * direction
         opened = qty - closed
         if opened:
@@ -128,14 +130,19 @@ class Ledger(State):
                 pos.avg_price = price
                 pos.cur_realised_pnl = ZERO
                 pos.open_fee = ZERO
+                pos.trade_mode = 1 if account.margin_mode == "ISOLATED_MARGIN" else 0
+                pos.position_margin = ZERO
             else:
                 held = abs(pos.size)
                 pos.avg_price = q8((held * pos.avg_price + opened * price) / (held + opened))
             pos.size += opened * sign
             pos.open_fee += q8(fee * opened / qty)
+            if pos.trade_mode == 1:
+                pos.position_margin += q8(opened * price / pos.leverage)
         if not pos.size:
             pos.avg_price = ZERO
             pos.open_fee = ZERO
+            pos.position_margin = ZERO
         realised = pnl - fee
         account.wallet_balance += realised
         account.updated_ms = t

@@ -2,8 +2,8 @@
 
 History is shifted in time by a whole number of hours (``offset``) so that the replayed candles carry
 current timestamps: sim time = history time + offset. Minute intervals come from the 1-minute files,
-hourly and longer ones from the 1-hour files, with the hours inside the 1-minute window rebuilt from
-the minutes so both agree. Inside a minute the price follows a fixed path through the candle's
+hourly and longer ones are rebuilt from the minutes (see SymbolHistory for why the 1-hour files are
+not served). Inside a minute the price follows a fixed path through the candle's
 extremes: open -> low -> high -> close for a rising candle, open -> high -> low -> close otherwise, each
 leg a third of the minute, linearly interpolated and rounded to the tick. Matching, tickers, the forming
 kline and public trades all read that one path, so they never disagree.
@@ -30,7 +30,8 @@ DAY = 86_400_000
 WEEK = 7 * DAY
 INTERVALS = ("1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M")
 # Where "now" sits in history the first time a state file starts its clock: a little over a day
-# into the 1-minute files, so a 1000-candle 1m backfill and a day of hourly candles already exist.
+# into the 1-minute files, so a 1000-candle 1m backfill and 31 hourly candles already exist (the
+# hourly series starts with the minute files: see SymbolHistory).
 REPLAY_START_HIST = 1748736000000  # 2025-06-01 00:00 UTC
 
 
@@ -99,19 +100,25 @@ def _path(c: Candle, duration: int) -> list[tuple[int, Decimal]]:
 
 
 class SymbolHistory:
-    """One symbol's candles in history time, indexed for O(1) minute and hour lookups."""
+    """One symbol's candles in history time, indexed for O(1) minute and hour lookups.
 
-    def __init__(self, instrument: Instrument, minutes: list[Candle], hours: list[Candle]) -> None:
+    Every interval is built from the 1-minute files. The shipped 1-hour files end on 2025-05-03
+    14:00 and the minute files start on 2025-05-30 16:39: no public Bybit candles for the 27 days
+    between were found, so rather than serve an hourly series that silently jumps over that hole,
+    hourly and longer candles start at the first whole hour of the minute files (2025-05-30 17:00).
+    """
+
+    def __init__(self, instrument: Instrument, minutes: list[Candle]) -> None:
         self.instrument = instrument
         self.minutes = minutes
         self.m_first = minutes[0].start
         self.m_end = minutes[-1].start + MINUTE
-        self.hours: dict[int, Candle] = {c.start: c for c in hours}
+        self.hours: dict[int, Candle] = {}
         first_full_hour = -(-self.m_first // HOUR) * HOUR
         for h in range(first_full_hour, self.m_end - HOUR + 1, HOUR):
             i = (h - self.m_first) // MINUTE
             self.hours[h] = _merge(minutes[i : i + 60], h)
-        self.h_first = min(self.hours)
+        self.h_first = first_full_hour
 
     def minute(self, h: int) -> Candle | None:
         if self.m_first <= h < self.m_end:
@@ -129,7 +136,7 @@ class MarketData:
     @classmethod
     def load(cls, offset: int) -> MarketData:
         histories = {
-            sym: SymbolHistory(inst, _read_csv(f"{sym}_1m.csv.gz"), _read_csv(f"{sym}_60.csv.gz"))
+            sym: SymbolHistory(inst, _read_csv(f"{sym}_1m.csv.gz"))
             for sym, inst in INSTRUMENTS.items()
         }
         return cls(histories, offset)
@@ -246,14 +253,36 @@ class MarketData:
         vol = (c.volume * frac).quantize(inst.qty_step) if c.volume else Decimal(0)
         return Candle(c.start, c.open, max(seen), min(seen), price, vol)
 
+    def first_time(self, symbol: str) -> int:
+        """Sim time of the first replayed minute."""
+        return self.histories[symbol].m_first + self.offset
+
     def klines(
         self, symbol: str, interval: str, start: int | None, end: int | None, limit: int, now: int
     ) -> list[Candle]:
-        """Candles newest first, as /v5/market/kline lists them; the newest may be forming."""
+        """Candles newest first, as /v5/market/kline lists them; the newest may be forming.
+
+        As Bybit pages them: ``start`` alone gives the ``limit`` candles from ``start`` on; ``end``
+        alone (or neither) the ``limit`` candles up to ``end`` (now); both, the newest ``limit``
+        candles inside [start, end]. Nothing before the first replayed minute (hour, for hourly and
+        longer intervals) is listed; the oldest candle may cover only the end of its period.
+        """
         hist = self.histories[symbol]
-        earliest = hist.h_first + self.offset
-        top = now if end is None else min(end, now)
+        minute_series = interval not in ("D", "W", "M") and int(interval) < 60
+        earliest = (hist.m_first if minute_series else hist.h_first) + self.offset
         out: list[Candle] = []
+        if start is not None and end is None:
+            s, e = self.bucket(interval, max(start, earliest))
+            if s < start:
+                s, e = self.bucket(interval, e)
+            while len(out) < limit and s <= now:
+                c = self.candle(symbol, s, e, now)
+                if c is not None:
+                    out.append(c)
+                s, e = self.bucket(interval, e)
+            out.reverse()
+            return out
+        top = now if end is None else min(end, now)
         s, e = self.bucket(interval, top)
         while len(out) < limit and e > earliest and (start is None or s >= start):
             c = self.candle(symbol, s, e, now)

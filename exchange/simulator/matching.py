@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from decimal import Decimal
 
-from exchange.simulator.models import Order
+from exchange.simulator.records import Order
 
 
 class PriceLadder:

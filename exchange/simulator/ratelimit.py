@@ -3,7 +3,7 @@
 Limits come from docs/v5/rate-limit (linear column). Each answer carries ``X-Bapi-Limit``,
 ``X-Bapi-Limit-Status`` (left in the window) and ``X-Bapi-Limit-Reset-Timestamp`` (when the window
 frees a slot; "now" when not exhausted, never in the past, because pybit sleeps until it).
-Both kinds can be lowered through the admin API so tests can reach them.
+Both kinds can be lowered through the control API so tests can reach them.
 """
 
 from __future__ import annotations

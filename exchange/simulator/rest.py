@@ -6,9 +6,10 @@ Bybit's envelope, applies auth, rate limits and faults (see server.py).
 
 from __future__ import annotations
 
+from exchange.simulator.errors import MarginModeError
 from exchange.simulator.rest_account import (
-    MarginModeError,
     account_info,
+    coin_query_info,
     fee_rate,
     query_api,
     quick_repayment,
@@ -20,17 +21,20 @@ from exchange.simulator.rest_account import (
 from exchange.simulator.rest_common import Handler, Params
 from exchange.simulator.rest_market import (
     book_data,
+    funding_history,
     instruments_info,
     kline,
     mark_price_kline,
     market_time,
     orderbook_snapshot,
     recent_trade,
+    risk_limit,
     ticker_data,
     tickers,
 )
 from exchange.simulator.rest_trade import (
     BatchResult,
+    add_margin,
     amend_batch,
     cancel_batch,
     closed_pnl,
@@ -43,6 +47,7 @@ from exchange.simulator.rest_trade import (
     order_history,
     order_realtime,
     position_list,
+    set_auto_add_margin,
     set_leverage,
     switch_mode,
     trading_stop,
@@ -69,6 +74,8 @@ PUBLIC: dict[tuple[str, str], Handler] = {
     ("GET", "/v5/market/instruments-info"): instruments_info,
     ("GET", "/v5/market/orderbook"): orderbook_snapshot,
     ("GET", "/v5/market/recent-trade"): recent_trade,
+    ("GET", "/v5/market/risk-limit"): risk_limit,
+    ("GET", "/v5/market/funding/history"): funding_history,
 }
 
 # (handler, needs a key that may write)
@@ -95,4 +102,7 @@ PRIVATE: dict[tuple[str, str], tuple[Handler, bool]] = {
     ("POST", "/v5/position/set-leverage"): (set_leverage, True),
     ("POST", "/v5/position/trading-stop"): (trading_stop, True),
     ("POST", "/v5/position/switch-mode"): (switch_mode, True),
+    ("POST", "/v5/position/add-margin"): (add_margin, True),
+    ("POST", "/v5/position/set-auto-add-margin"): (set_auto_add_margin, True),
+    ("GET", "/v5/asset/coin/query-info"): (coin_query_info, False),
 }

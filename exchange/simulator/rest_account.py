@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from exchange.simulator import views
+from exchange.simulator import bybit_json
 from exchange.simulator.engine import Engine
-from exchange.simulator.errors import PARAM_ERROR, BybitError
+from exchange.simulator.errors import PARAM_ERROR, BybitError, MarginModeError
 from exchange.simulator.instruments import INSTRUMENTS, MAKER_FEE, TAKER_FEE
-from exchange.simulator.models import ApiKey
 from exchange.simulator.pagination import page
 from exchange.simulator.params import limit, text
+from exchange.simulator.records import ApiKey
 from exchange.simulator.rest_common import (
     Params,
     linear_only,
@@ -24,7 +24,7 @@ def query_api(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     if key is None:
         raise RuntimeError("private handler without a key")
     wallet = ["AccountTransfer", "SubMemberTransfer"] + (["Withdraw"] if key.withdraw else [])
-    created = views_iso(key.created_ms)
+    created = iso_time(key.created_ms)
     return {
         "id": str(key.key_id),
         "note": key.note,
@@ -73,7 +73,7 @@ def query_api(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     }
 
 
-def views_iso(ms: int) -> str:
+def iso_time(ms: int) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -82,7 +82,7 @@ def views_iso(ms: int) -> str:
 def account_info(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     account = eng.accounts[uid_of(key)]
     return {
-        "marginMode": "REGULAR_MARGIN",
+        "marginMode": account.margin_mode,
         "updatedTime": str(account.created_ms),
         "unifiedMarginStatus": 6,
         "dcpStatus": "OFF",
@@ -95,7 +95,7 @@ def account_info(eng: Engine, p: Params, key: ApiKey | None) -> Any:
 
 def wallet_item(eng: Engine, uid: int) -> dict[str, Any]:
     upl, pos_im, order_im, pos_mm = eng.margin(uid)
-    return views.wallet_json(
+    return bybit_json.wallet_json(
         eng.accounts[uid], upl, pos_im, order_im, pos_mm, eng.cum_realised(uid)
     )
 
@@ -143,16 +143,18 @@ def transaction_log(eng: Engine, p: Params, key: ApiKey | None) -> Any:
         and (not text(p, "category") or t.symbol)
     ]
     chunk, cursor = page(rows, lambda t: t.record_id, limit(p, 20, 50), text(p, "cursor"))
-    return {"nextPageCursor": cursor, "list": [views.transaction_json(t) for t in chunk]}
+    return {"nextPageCursor": cursor, "list": [bybit_json.transaction_json(t) for t in chunk]}
 
 
 def set_margin_mode(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """Account-level REGULAR_MARGIN (cross) or ISOLATED_MARGIN; portfolio margin is not served."""
     mode = text(p, "setMarginMode")
     if mode not in ("ISOLATED_MARGIN", "REGULAR_MARGIN", "PORTFOLIO_MARGIN"):
         raise BybitError(PARAM_ERROR, "params error: setMarginMode invalid")
-    if mode == "REGULAR_MARGIN":
-        raise BybitError(110026, "Cross/isolated margin mode has not been modified.")
-    raise MarginModeError()
+    if mode == "PORTFOLIO_MARGIN":
+        raise MarginModeError("3400000", "The simulator does not offer portfolio margin")
+    eng.set_margin_mode(uid_of(key), mode)
+    return {"reasons": []}
 
 
 def quick_repayment(eng: Engine, p: Params, key: ApiKey | None) -> Any:
@@ -162,16 +164,43 @@ def quick_repayment(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     return {"list": []}
 
 
-class MarginModeError(BybitError):
-    """Bybit's 3400045 answer, which carries reasons in ``result`` (the simulator is cross only)."""
+def _coin(name: str, chain: str, chain_type: str, accuracy: str) -> dict[str, Any]:
+    """One coin as /v5/asset/coin/query-info lists it. Deposits and withdrawals are control-API
+    calls here, so every chain says deposit and withdrawal are off (``"0"``)."""
+    return {
+        "name": name,
+        "coin": name,
+        "remainAmount": "0",
+        "chains": [
+            {
+                "chainType": chain_type,
+                "confirmation": "0",
+                "withdrawFee": "",
+                "depositMin": "0",
+                "withdrawMin": "0",
+                "chain": chain,
+                "chainDeposit": "0",
+                "chainWithdraw": "0",
+                "minAccuracy": accuracy,
+                "withdrawPercentageFee": "0",
+                "contractAddress": "",
+                "safeConfirmNumber": "0",
+            }
+        ],
+    }
 
-    def __init__(self) -> None:
-        super().__init__(3400045, "Set margin mode failed")
-        self.result = {
-            "reasons": [
-                {
-                    "reasonCode": "3400000",
-                    "reasonMsg": "The simulator supports cross margin (REGULAR_MARGIN) only",
-                }
-            ]
-        }
+
+COINS = {
+    "USDT": _coin("USDT", "ETH", "Ethereum (ERC20)", "8"),
+    "BTC": _coin("BTC", "BTC", "BTC", "8"),
+    "ETH": _coin("ETH", "ETH", "Ethereum (ERC20)", "8"),
+}
+
+
+def coin_query_info(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """The coins the simulator knows (USDT, and the bases of its contracts), optionally one."""
+    uid_of(key)
+    coin = text(p, "coin")
+    if coin and coin not in COINS:
+        raise BybitError(PARAM_ERROR, "params error: coin invalid")
+    return {"rows": [c for name, c in COINS.items() if not coin or name == coin]}

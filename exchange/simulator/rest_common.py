@@ -9,8 +9,8 @@ from exchange.simulator.engine import Engine
 from exchange.simulator.errors import PARAM_ERROR, BybitError
 from exchange.simulator.instruments import INSTRUMENTS
 from exchange.simulator.market_data import DAY
-from exchange.simulator.models import ApiKey
 from exchange.simulator.params import integer, text
+from exchange.simulator.records import ApiKey
 
 Params = dict[str, Any]
 Handler = Callable[[Engine, Params, ApiKey | None], Any]

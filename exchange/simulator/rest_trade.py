@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from exchange.simulator import views
+from exchange.simulator import bybit_json
 from exchange.simulator.engine import Engine
 from exchange.simulator.errors import PARAM_ERROR, BybitError
 from exchange.simulator.instruments import INSTRUMENTS
 from exchange.simulator.market_data import DAY
-from exchange.simulator.models import ApiKey
 from exchange.simulator.pagination import page
 from exchange.simulator.params import limit, text
+from exchange.simulator.records import ApiKey
 from exchange.simulator.rest_common import (
     Params,
     linear_only,
@@ -138,7 +138,7 @@ def order_realtime(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     rows = sorted((o for o in rows if _matches(o, symbol, base, settle)), key=lambda o: -o.seq)
     chunk, cursor = page(rows, lambda o: o.seq, limit(p, 20, 50), text(p, "cursor"))
     return {
-        "list": [views.order_json(o, "realtime") for o in chunk],
+        "list": [bybit_json.order_json(o, "realtime") for o in chunk],
         "nextPageCursor": cursor,
         "category": "linear",
     }
@@ -168,7 +168,7 @@ def order_history(eng: Engine, p: Params, key: ApiKey | None) -> Any:
         rows.append(o)
     chunk, cursor = page(rows, lambda o: o.seq, limit(p, 20, 50), text(p, "cursor"))
     return {
-        "list": [views.order_json(o) for o in chunk],
+        "list": [bybit_json.order_json(o) for o in chunk],
         "nextPageCursor": cursor,
         "category": "linear",
     }
@@ -179,10 +179,12 @@ def execution_list(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     symbol, base, _ = _order_filter(eng, p)
     start, end = time_window(eng, p)
     order_id, link_id = text(p, "orderId"), text(p, "orderLinkId")
+    exec_type = text(p, "execType")
     rows = [
         x
         for x in reversed(eng.executions[uid])
         if (not symbol or x.symbol == symbol)
+        and (not exec_type or x.exec_type == exec_type)
         and (not base or INSTRUMENTS[x.symbol].base_coin == base)
         and (not order_id or x.order_id == order_id)
         and (not link_id or x.order_link_id == link_id)
@@ -192,7 +194,7 @@ def execution_list(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     return {
         "nextPageCursor": cursor,
         "category": "linear",
-        "list": [views.execution_json(x) for x in chunk],
+        "list": [bybit_json.execution_json(x) for x in chunk],
     }
 
 
@@ -214,7 +216,7 @@ def position_list(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     n = limit(p, 20, 200)
     return {
         "list": [
-            views.position_json(pos, eng.last[pos.symbol], eng.liq_price(uid, pos.symbol))
+            bybit_json.position_json(pos, eng.last[pos.symbol], eng.liq_price(uid, pos.symbol))
             for pos in rows[:n]
         ],
         "nextPageCursor": "",
@@ -236,7 +238,7 @@ def closed_pnl(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     return {
         "nextPageCursor": cursor,
         "category": "linear",
-        "list": [views.closed_pnl_json(c) for c in chunk],
+        "list": [bybit_json.closed_pnl_json(c) for c in chunk],
     }
 
 
@@ -254,4 +256,41 @@ def trading_stop(eng: Engine, p: Params, key: ApiKey | None) -> Any:
 
 def switch_mode(eng: Engine, p: Params, key: ApiKey | None) -> Any:
     eng.switch_mode(uid_of(key), p)
+    return {}
+
+
+def add_margin(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    """``/v5/position/add-margin``: Bybit answers with the position after the change."""
+    uid = uid_of(key)
+    pos = eng.add_margin(uid, p)
+    full = bybit_json.position_json(pos, eng.last[pos.symbol], eng.liq_price(uid, pos.symbol))
+    keys = [
+        "positionIdx",
+        "riskId",
+        "riskLimitValue",
+        "size",
+        "avgPrice",
+        "liqPrice",
+        "bustPrice",
+        "markPrice",
+        "positionValue",
+        "leverage",
+        "autoAddMargin",
+        "positionStatus",
+        "positionIM",
+        "positionMM",
+        "takeProfit",
+        "stopLoss",
+        "trailingStop",
+        "unrealisedPnl",
+        "cumRealisedPnl",
+        "createdTime",
+        "updatedTime",
+    ]
+    return {"category": "linear", "symbol": pos.symbol, **{k: full[k] for k in keys}}
+
+
+def set_auto_add_margin(eng: Engine, p: Params, key: ApiKey | None) -> Any:
+    linear_only(p)
+    eng.set_auto_add_margin(uid_of(key), p)
     return {}

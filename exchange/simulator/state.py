@@ -15,7 +15,7 @@ from exchange.simulator.clock import SimClock
 from exchange.simulator.instruments import INSTRUMENTS
 from exchange.simulator.market_data import MarketData
 from exchange.simulator.matching import SymbolBook
-from exchange.simulator.models import (
+from exchange.simulator.records import (
     ZERO,
     Account,
     ApiKey,
@@ -196,6 +196,25 @@ class State:
         self.store.put("api_keys", key.api_key, uid, key.key_id, key)
         return key
 
+    def update_key(self, api_key: str, **changes: bool) -> ApiKey:
+        """Change a key's permissions after it was made (``read_only``, ``withdraw``), as a client
+        can on Bybit's key page: the service's daily check must notice."""
+        key = self.find_key(api_key)
+        if key is None:
+            raise KeyError(api_key)
+        for name, value in changes.items():
+            setattr(key, name, value)
+        self.store.put("api_keys", key.api_key, key.uid, key.key_id, key)
+        return key
+
+    def revoke_key(self, api_key: str) -> None:
+        """Delete a key, as on Bybit: every later call with it is refused (10003)."""
+        if self.find_key(api_key) is None:
+            raise KeyError(api_key)
+        self.store.flush()
+        self.store.delete("api_keys", api_key)
+        self.keys.pop(api_key, None)
+
     def find_key(self, api_key: str) -> ApiKey | None:
         """A key by its public part; keys the ``account`` command wrote meanwhile are picked up."""
         key = self.keys.get(api_key)
@@ -268,7 +287,10 @@ class State:
         return pos
 
     def margin(self, uid: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-        """(unrealised P&L, position IM, order IM, position MM) of an account at the last price."""
+        """(unrealised P&L, position IM, order IM, position MM) of an account at the last price.
+
+        A cross position's IM is value / leverage; an isolated one's is the margin set aside for it.
+        """
         upl = pos_im = order_im = pos_mm = ZERO
         for sym in INSTRUMENTS:
             p = self.positions.get((uid, sym))
@@ -276,7 +298,7 @@ class State:
                 continue
             value = abs(p.size) * p.avg_price
             upl += (self.last[sym] - p.avg_price) * p.size
-            pos_im += value / p.leverage
+            pos_im += p.position_margin if p.isolated else value / p.leverage
             pos_mm += value * INSTRUMENTS[sym].maintenance_rate
         for o in self.open_orders.get(uid, {}).values():
             if o.status != "Untriggered" and not o.reduce_only:
@@ -285,11 +307,12 @@ class State:
         return upl, pos_im, order_im, pos_mm
 
     def liq_price(self, uid: int, symbol: str) -> Decimal | None:
-        """Where this position's price makes the account's equity fall to its maintenance margin,
-        other positions held at their last price (cross margin: one account, one pot).
+        """Where this position's price makes its margin fall to its maintenance margin.
 
-        equity(p) = wallet + UPL(other positions) + (p - entry) x size; liquidation when
-        equity <= sum of maintenance margins (entry value x 0.5 %). None when unreachable.
+        Isolated: the position alone, ``margin + (p - entry) x size = MM``. Cross: the account's one
+        pot (wallet less the margin set aside for isolated positions, plus the other cross
+        positions' UPL at their last price), ``pot + (p - entry) x size = MM of every cross
+        position``. MM is entry value x 0.5 %. None when unreachable.
         """
         cached = self._liq_cache.get(uid, {})
         if symbol in cached:
@@ -297,14 +320,23 @@ class State:
         pos = self.positions.get((uid, symbol))
         result: Decimal | None = None
         if pos is not None and pos.size:
-            upl = mm = ZERO
-            for sym in INSTRUMENTS:
-                held = self.positions.get((uid, sym))
-                if held is not None and held.size:
-                    upl += (self.last[sym] - held.avg_price) * held.size
+            if pos.isolated:
+                mm = abs(pos.size) * pos.avg_price * INSTRUMENTS[symbol].maintenance_rate
+                room = pos.position_margin - mm
+            else:
+                upl_other = mm = ZERO
+                set_aside = ZERO
+                for sym in INSTRUMENTS:
+                    held = self.positions.get((uid, sym))
+                    if held is None or not held.size:
+                        continue
+                    if held.isolated:
+                        set_aside += held.position_margin
+                        continue
                     mm += abs(held.size) * held.avg_price * INSTRUMENTS[sym].maintenance_rate
-            upl_other = upl - (self.last[symbol] - pos.avg_price) * pos.size
-            room = self.accounts[uid].wallet_balance + upl_other - mm
+                    if sym != symbol:
+                        upl_other += (self.last[sym] - held.avg_price) * held.size
+                room = self.accounts[uid].wallet_balance - set_aside + upl_other - mm
             price = pos.avg_price - room / pos.size
             if price > 0:
                 result = INSTRUMENTS[symbol].round_price(price)

@@ -11,17 +11,17 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from exchange.simulator import models
+from exchange.simulator import records
 
 TABLES = ("accounts", "api_keys", "orders", "executions", "positions", "closed_pnl", "tx_log")
 KINDS: dict[str, type[Any]] = {
-    "accounts": models.Account,
-    "api_keys": models.ApiKey,
-    "orders": models.Order,
-    "executions": models.Execution,
-    "positions": models.Position,
-    "closed_pnl": models.ClosedPnl,
-    "tx_log": models.TransactionLog,
+    "accounts": records.Account,
+    "api_keys": records.ApiKey,
+    "orders": records.Order,
+    "executions": records.Execution,
+    "positions": records.Position,
+    "closed_pnl": records.ClosedPnl,
+    "tx_log": records.TransactionLog,
 }
 
 
@@ -49,6 +49,11 @@ class Store:
         """Mark a record for writing; the latest version wins."""
         self._pending[(table, key)] = (uid, seq, obj)
 
+    def delete(self, table: str, key: str) -> None:
+        """Remove a record now (and any unwritten version of it)."""
+        self._pending.pop((table, key), None)
+        self.db.execute(f"DELETE FROM {table} WHERE id = ?", (key,))  # noqa: S608 - table names
+
     def set_meta(self, key: str, value: str) -> None:
         self._meta[key] = value
 
@@ -67,7 +72,7 @@ class Store:
             for (table, key), (uid, seq, obj) in pending.items():
                 self.db.execute(
                     f"INSERT OR REPLACE INTO {table} (id, uid, seq, data) VALUES (?, ?, ?, ?)",  # noqa: S608
-                    (key, uid, seq, models.dump(obj)),
+                    (key, uid, seq, records.dump(obj)),
                 )
             self.db.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items())
@@ -80,18 +85,18 @@ class Store:
     def load_all(self, table: str) -> list[Any]:
         cls = KINDS[table]
         rows = self.db.execute(f"SELECT data FROM {table} ORDER BY seq, rowid")  # noqa: S608
-        return [models.load(cls, r[0]) for r in rows]
+        return [records.load(cls, r[0]) for r in rows]
 
-    def find_key(self, api_key: str) -> tuple[models.ApiKey, models.Account] | None:
+    def find_key(self, api_key: str) -> tuple[records.ApiKey, records.Account] | None:
         """Look a key up on disk: the ``account`` command may add keys while the server runs."""
         row = self.db.execute("SELECT data FROM api_keys WHERE id = ?", (api_key,)).fetchone()
         if row is None:
             return None
-        key = models.load(models.ApiKey, row[0])
+        key = records.load(records.ApiKey, row[0])
         acc = self.db.execute("SELECT data FROM accounts WHERE id = ?", (str(key.uid),)).fetchone()
         if acc is None:
             return None
-        return key, models.load(models.Account, acc[0])
+        return key, records.load(records.Account, acc[0])
 
     def max_uid(self) -> int:
         """Highest account uid on disk (the ``account`` command may have added one meanwhile)."""

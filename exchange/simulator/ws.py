@@ -15,17 +15,16 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
-from exchange.simulator import auth, views
+from exchange.simulator import auth, bybit_json
+from exchange.simulator.clock import SimClock
+from exchange.simulator.engine import Engine
 from exchange.simulator.errors import BybitError
 from exchange.simulator.instruments import INSTRUMENTS
 from exchange.simulator.market_data import INTERVALS, Candle
-
-if TYPE_CHECKING:
-    from exchange.simulator.server import Simulator
 
 BOOK_DEPTHS = (1, 50, 200, 500, 1000)
 SUBSCRIBE_REPLY_DELAY = 0.02  # seconds; also used for order-entry acks
@@ -66,12 +65,12 @@ def kline_item(c: Candle, interval: str, end: int, confirm: bool, ts: int) -> di
         "start": c.start,
         "end": end - 1,
         "interval": interval,
-        "open": views.s(c.open),
-        "close": views.s(c.close),
-        "high": views.s(c.high),
-        "low": views.s(c.low),
-        "volume": views.s(c.volume),
-        "turnover": views.s(turnover.quantize(Decimal("0.0001"))),
+        "open": bybit_json.s(c.open),
+        "close": bybit_json.s(c.close),
+        "high": bybit_json.s(c.high),
+        "low": bybit_json.s(c.low),
+        "volume": bybit_json.s(c.volume),
+        "turnover": bybit_json.s(turnover.quantize(Decimal("0.0001"))),
         "confirm": confirm,
         "timestamp": ts,
     }
@@ -88,10 +87,26 @@ def valid_public_topic(topic: str) -> bool:
     return False
 
 
+class Host(Protocol):
+    """What the sockets need from the process that owns them (``server.Simulator``).
+
+    Stated here, not imported, so this module sits below the server and the two form no cycle.
+    """
+
+    clock: SimClock
+    engine: Engine
+
+    def ticker(self, symbol: str) -> dict[str, Any]: ...
+
+    def book(self, symbol: str, depth: int) -> dict[str, Any]: ...
+
+    async def trade_op(self, conn: Conn, op: str, data: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class Hub:
     """All open sockets; pushes public data on every clock tick and private events per account."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Host) -> None:
         self.sim = sim
         self.conns: set[Conn] = set()
         self.by_uid: dict[int, set[Conn]] = defaultdict(set)
@@ -359,8 +374,8 @@ class Hub:
                                         "T": ts,
                                         "s": s,
                                         "S": side,
-                                        "v": views.s(q),
-                                        "p": views.s(px),
+                                        "v": bybit_json.s(q),
+                                        "p": bybit_json.s(px),
                                         "L": "PlusTick" if side == "Buy" else "MinusTick",
                                         "i": tid,
                                         "BT": False,

@@ -24,8 +24,11 @@ log = structlog.stdlib.get_logger(__name__)
 
 @dataclass(frozen=True)
 class ExecutionEvent:
+    """A fill on an exchange account, with the key it arrived through."""
+
     connection_id: int
     execution: Execution
+    account_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,13 @@ class WalletEvent:
 class KlineEvent:
     kline: Kline
     confirmed: bool
+    environment: str = "mainnet"  # the market-data environment the candle belongs to
 
 
 @dataclass(frozen=True)
 class TickerEvent:
     ticker: Ticker
+    environment: str = "mainnet"
 
 
 StreamEvent = ExecutionEvent | OrderEvent | PositionEvent | WalletEvent | KlineEvent | TickerEvent

@@ -1,7 +1,11 @@
 """The stream process of one shard: sockets on an asyncio thread, storage and hand-over here.
 
-Shard assignment is stable and needs no coordination: a connection belongs to shard
-``connection.pk % shards``, a public symbol to ``crc32(symbol) % shards``. Every
+Shard assignment is stable and needs no coordination: an exchange account belongs to shard
+``account.pk % shards`` and is streamed through its newest working key only (one private stream
+per account, however many keys it has), a public symbol to ``crc32(symbol) % shards``. Public
+sockets are per market-data environment (a testnet pair is streamed from testnet, a mainnet or
+demo-trading pair from mainnet), and each confirmed kline is stored under the environment of the
+socket it came on. Every
 ``EXCHANGE_STREAM_ASSIGNMENT_SECONDS`` the runner re-reads active connections and symbols in use and
 opens or closes sockets to match, so starting a bot or adding a key needs no restart.
 """
@@ -76,6 +80,7 @@ class _Planned:
     topics: list[str]
     connection_id: int | None
     signature: str  # what the socket is made of; a change means reopen
+    environment: str = ""  # public sockets: the market-data environment of their topics
 
 
 class StreamRunner:
@@ -154,33 +159,48 @@ class StreamRunner:
 
     # --- assignment -----------------------------------------------------------------------------
     def _plan(self) -> dict[str, _Planned]:
-        from exchange.services.candles import market_data_environment
-
         plan: dict[str, _Planned] = {}
-        connections = ExchangeConnection.objects.filter(
-            status=ExchangeConnection.Status.ACTIVE, tenant__status="active"
-        ).only("id", "environment", "api_key_sealed", "api_secret_sealed", "tenant_id")
+        # One private stream per exchange account, through its newest working key: a second key
+        # of the same account (a rotation under way) would deliver every fill again.
+        connections = (
+            ExchangeConnection.objects.filter(
+                status=ExchangeConnection.Status.ACTIVE, tenant__status="active"
+            )
+            .exclude(account=None)
+            .order_by("account_id", "-created_at", "-pk")
+            .only(
+                "id",
+                "environment",
+                "api_key_sealed",
+                "api_secret_sealed",
+                "tenant_id",
+                "account_id",
+            )
+        )
+        speaking: dict[int, ExchangeConnection] = {}
         for conn in connections:
-            if conn.pk % self.shards != self.shard:
+            assert conn.account_id is not None  # noqa: S101 - excluded above
+            speaking.setdefault(conn.account_id, conn)
+        for account_id, conn in speaking.items():
+            if account_id % self.shards != self.shard:
                 continue
             name = f"private:{conn.pk}"
             url = settings.EXCHANGE_WS_URLS[conn.environment]["private"] + "/v5/private"
             plan[name] = _Planned(
                 name, url, PRIVATE_TOPICS, conn.pk, f"{url}|{hash(conn.api_key_sealed)}"
             )
-        topics: list[str] = []
-        symbols: set[str] = set()
-        for symbol, interval in market_data_in_use():
+        by_env: dict[str, list[str]] = defaultdict(list)
+        symbols: dict[str, set[str]] = defaultdict(set)
+        for env, symbol, interval in market_data_in_use():
             if shard_of_symbol(symbol, self.shards) == self.shard:
-                topics.append(f"kline.{interval}.{symbol}")
-                symbols.add(symbol)
-        topics += [f"tickers.{s}" for s in sorted(symbols)]
-        if topics:
-            env = market_data_environment()
+                by_env[env].append(f"kline.{interval}.{symbol}")
+                symbols[env].add(symbol)
+        for env, topics in sorted(by_env.items()):
+            topics += [f"tickers.{s}" for s in sorted(symbols[env])]
             url = settings.EXCHANGE_WS_URLS[env]["public"] + "/v5/public/linear"
             for n, chunk in enumerate(_chunks_by_length(topics, PUBLIC_ARGS_CHARS)):
-                name = "public:linear" if n == 0 else f"public:linear:{n}"
-                plan[name] = _Planned(name, url, chunk, None, f"{url}|{','.join(chunk)}")
+                name = f"public:linear:{env}" if n == 0 else f"public:linear:{env}:{n}"
+                plan[name] = _Planned(name, url, chunk, None, f"{url}|{','.join(chunk)}", env)
         return plan
 
     def refresh_assignment(self) -> None:
@@ -301,13 +321,21 @@ class StreamRunner:
                 elif topic == "wallet":
                     dispatch(WalletEvent(cid, parsing.wallet_balance({"list": rows})))
             elif topic.startswith("kline."):
-                self._kline(topic, data if isinstance(data, list) else [])
+                self._kline(
+                    self._environment_of(item), topic, data if isinstance(data, list) else []
+                )
             elif topic.startswith("tickers."):
-                self._ticker(topic, item.data)
+                self._ticker(self._environment_of(item), topic, item.data)
         except (KeyError, ValueError, TypeError, ArithmeticError):
             log.warning("exchange.stream_message_unreadable", topic=topic, exc_info=True)
 
-    def _kline(self, topic: str, rows: list[dict[str, Any]]) -> None:
+    def _environment_of(self, item: Inbound) -> str:
+        planned = self._planned.get(item.socket)
+        if planned is not None and planned.environment:
+            return planned.environment
+        return item.socket.split(":")[2]  # "public:linear:<env>[:n]", closed since it was sent
+
+    def _kline(self, environment: str, topic: str, rows: list[dict[str, Any]]) -> None:
         _, interval, symbol = topic.split(".", 2)
         for r in rows:
             k = parsing.kline(
@@ -326,6 +354,7 @@ class StreamRunner:
             confirmed = bool(r.get("confirm"))
             if confirmed:
                 Candle.objects.update_or_create(
+                    environment=environment,
                     symbol=symbol,
                     interval=interval,
                     start=k.start,
@@ -338,20 +367,22 @@ class StreamRunner:
                         "turnover": k.turnover,
                     },
                 )
-            dispatch(KlineEvent(k, confirmed))
+            dispatch(KlineEvent(k, confirmed, environment))
 
-    def _ticker(self, topic: str, message: dict[str, Any]) -> None:
+    def _ticker(self, environment: str, topic: str, message: dict[str, Any]) -> None:
+        from exchange.selectors import ticker_key
         from tradingsvc.lib.redis import get_redis
 
         symbol = topic.split(".", 1)[1]
         data = message.get("data") or {}
-        if message.get("type") == "snapshot" or symbol not in self._tickers:
-            self._tickers[symbol] = dict(data)
+        slot = f"{environment}:{symbol}"
+        if message.get("type") == "snapshot" or slot not in self._tickers:
+            self._tickers[slot] = dict(data)
         else:
-            self._tickers[symbol].update(data)
-        merged = self._tickers[symbol]
-        get_redis().set(f"xticker:{symbol}", json.dumps(merged), ex=120)
-        dispatch(TickerEvent(parsing.ticker(merged)))
+            self._tickers[slot].update(data)
+        merged = self._tickers[slot]
+        get_redis().set(ticker_key(environment, symbol), json.dumps(merged), ex=120)
+        dispatch(TickerEvent(parsing.ticker(merged), environment))
 
     def _catch_up(self) -> None:
         """REST catch-up of executions for connections that just (re)connected."""
@@ -367,7 +398,7 @@ class StreamRunner:
                 self.catchup_pending.pop(cid, None)
                 continue
             last = (
-                Execution.objects.filter(connection_id=cid)
+                Execution.objects.filter(account_id=conn.account_id)
                 .order_by("-exec_time")
                 .values_list("exec_time", flat=True)
                 .first()

@@ -11,8 +11,7 @@ from accounts.services.exchange_keys import exchange_key_replace
 from bots.models import Bot, RiskTemplate
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.settings import BotSettingsError, bot_create, bot_update_settings, limits_for
-from exchange.models import ExchangeConnection
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connection_with_account
 
 pytestmark = pytest.mark.django_db
 
@@ -99,14 +98,14 @@ def test_starting_live_needs_a_working_key(owner):
 
 
 def test_key_rotation_moves_the_bots_to_the_new_key(owner):
-    old = ExchangeConnection.objects.create(
+    old = connection_with_account(
         tenant=owner.tenant,
         environment="simulator",
         status="active",
         exchange_uid="7",
         api_key_sealed="x",
     )
-    new = ExchangeConnection.objects.create(
+    new = connection_with_account(
         tenant=owner.tenant,
         environment="simulator",
         status="active",

@@ -11,37 +11,52 @@ seeded by the run number picks the faults for every order it sends:
   raised out of the send, which the tick does not catch, as a SIGKILL would not let it), then the
   task is redelivered.
 
-Fills reach the engine only through reconciliation's REST catch-up: the worst case of a dead stream
-(stream disconnects themselves are tested in ``tests/exchange/test_streams.py``).
+Around the orders, the books are shaken too (issue 12):
+- the key is rotated: a new key of the same Bybit account is connected and takes over the bot;
+- the same fills are delivered again through the other key (two keys' streams at once);
+- capital is withdrawn from the account;
+- the tenant is disabled by the operator (it ticks no more; its books still reconcile).
+
+Fills reach the engine only through reconciliation's REST catch-up (through whichever key is
+current): the worst case of a dead stream (stream disconnects themselves are tested in
+``tests/exchange/test_streams.py``).
 
 Asserted after every run, after reconciliation:
 - no ``orderLinkId`` reached the exchange twice (one exchange order per link id);
 - every exchange execution is stored once (``Execution``) and applied once (``BotFill``);
-- one position per bot, equal to the exchange's (size and average price).
+- one position per bot, equal to the exchange's (size and average price);
+- every flow of the account's transaction log recorded once, and the books check finds nothing.
 The test prints how many of each fault it injected.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from bots.models import Bot, BotFill, BotPosition, BotTick, OrderIntent, RiskTemplate
+from accounts.models import Membership
+from accounts.services.exchange_keys import exchange_key_connect, exchange_key_replace
+from accounts.services.tenants import tenant_disable
+from bots.models import Bot, BotFill, BotPosition, BotTick, CapitalFlow, OrderIntent, RiskTemplate
+from bots.services.books import FLOW_TYPES, books_check
 from bots.services.lifecycle import bot_transition
 from bots.services.reconcile import reconcile_connection
 from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
-from exchange.models import ExchangeConnection, Execution
+from exchange.models import ExchangeAccount, ExchangeConnection, Execution
 from exchange.services.candles import candles_sync
-from tests.factories import client_with_2fa
+from exchange.services.executions import execution_store, executions_hand_over
+from tests.factories import client_with_2fa, connection_with_account
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-RUNS = 200
+RUNS = int(os.environ.get("CHAOS_RUNS", "200"))
 CANDLES_PER_RUN = 3
 
 
@@ -68,7 +83,7 @@ def sim(simulator_session, settings):
 def _new_live_bot(sim, template: RiskTemplate) -> tuple[Bot, ExchangeConnection, int]:
     owner = client_with_2fa()
     uid, key, secret = sim.create_account(usdt="10000")
-    connection = ExchangeConnection.objects.create(
+    connection = connection_with_account(
         tenant=owner.tenant, environment="simulator", status="active", exchange_uid=str(uid)
     )
     from exchange.credentials import credentials_seal
@@ -146,7 +161,20 @@ def test_two_hundred_chaotic_runs_never_double_an_order(sim, monkeypatch):
             if fault == "rate_limit":
                 sim.admin("DELETE", "/sim/ratelimits")
             sim.advance(ms=20_000)  # let market orders fill, inside the same minute
+            books_fault = rng.choice(
+                ["none"] * 6 + ["rotate", "double_stream", "withdraw", "disable"]
+            )
+            counts[books_fault] += 1
+            if books_fault == "rotate":
+                connection = _rotate_key(sim, bot, connection, uid)
+            elif books_fault == "double_stream":
+                _deliver_again_through_every_key(bot, connection)
+            elif books_fault == "withdraw":
+                sim.admin("POST", f"/sim/accounts/{uid}/withdraw", {"amount": "1"})
+            elif books_fault == "disable":
+                tenant_disable(tenant=bot.tenant, by=None)
             reconcile_connection(connection=connection)
+        reconcile_connection(connection=connection)  # the flows of this run's last moments
         try:
             _assert_consistent(bot, connection, sim)
         except AssertionError as exc:
@@ -162,6 +190,27 @@ def test_two_hundred_chaotic_runs_never_double_an_order(sim, monkeypatch):
         and counts["rate_limit"]
         and counts["worker_killed_mid_tick"]
     )
+
+
+def _rotate_key(sim, bot: Bot, old: ExchangeConnection, uid: int) -> ExchangeConnection:
+    """The documented rotation: a new key of the same account, connected, then taking over."""
+    owner = Membership.objects.get(tenant=bot.tenant).user
+    second = sim.admin("POST", f"/sim/accounts/{uid}/keys", {})
+    new = exchange_key_connect(
+        tenant=bot.tenant, environment="simulator", api_key=second["api_key"],
+        api_secret=second["api_secret"], by=owner,
+    )  # fmt: skip
+    assert new.account_id == old.account_id
+    exchange_key_replace(old=old, new=new, by=owner)
+    return new
+
+
+def _deliver_again_through_every_key(bot: Bot, current: ExchangeConnection) -> None:
+    """The account's recent fills offered again through each of its keys, then handed over."""
+    recent = ExchangeGateway.for_connection(current).executions_since(_since(bot))
+    for key in ExchangeConnection.objects.filter(account_id=current.account_id):
+        execution_store(connection_id=key.pk, executions=recent, source="stream")
+    executions_hand_over()
 
 
 def _assert_consistent(bot: Bot, connection: ExchangeConnection, sim) -> None:
@@ -182,7 +231,7 @@ def _assert_consistent(bot: Bot, connection: ExchangeConnection, sim) -> None:
     # Every execution stored once and applied once.
     exec_ids = sorted(e.exec_id for e in executions)
     stored = sorted(
-        Execution.objects.filter(connection=connection).values_list("exec_id", flat=True)
+        Execution.objects.filter(account_id=connection.account_id).values_list("exec_id", flat=True)
     )
     applied = sorted(BotFill.objects.filter(bot=bot).values_list("exec_id", flat=True))
     assert stored == exec_ids and applied == exec_ids
@@ -194,11 +243,22 @@ def _assert_consistent(bot: Bot, connection: ExchangeConnection, sim) -> None:
     assert (local.qty if local else Decimal(0)) == signed
     if live:
         assert local is not None and local.avg_price == live[0].avg_price
+    # Every flow once, and the books check agrees with all of the above.
+    account = ExchangeAccount.objects.get(connections=connection)
+    entries, _ = gateway.transaction_log_since(
+        account.created_at - timedelta(days=1), types=frozenset(FLOW_TYPES)
+    )
+    recorded = sorted(
+        CapitalFlow.objects.filter(account_id=connection.account_id).values_list(
+            "exchange_id", flat=True
+        )
+    )
+    assert recorded == sorted(e.id for e in entries)
+    check = books_check(connection=connection, since=_since(bot), alert=False)
+    assert not check.divergent, check
 
 
 def _since(bot: Bot):
-    from datetime import timedelta
-
     first = BotFill.objects.filter(bot=bot).order_by("exec_time").first()
     tick = BotTick.objects.filter(bot=bot).order_by("candle_start").first()
     assert tick is not None, "every run ticks at least once"

@@ -1,7 +1,8 @@
 """End to end: a real Celery worker, real Redis and the simulator in stepped clock.
 
 Three tenants with different templates run live for a replayed day. Every five simulated minutes
-the test does what beat does (sync candles, dispatch ticks); the worker runs the ticks. Then
+the test does what beat does (sync candles, dispatch ticks); the worker runs the ticks, and the
+stream runner (in this process) brings the fills back. Then
 reconciliation runs on the worker, and orders, fills, positions, P&L and equity must match what the
 simulator holds, to the cent.
 """
@@ -28,6 +29,7 @@ from bots.services.ticks import ticks_dispatch
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
+from exchange.streams.runner import StreamRunner
 from tests.bots.test_ticks import connect_live
 from tests.factories import client_with_2fa
 from tests.fixtures.celery_worker import start_worker, wait_for
@@ -47,6 +49,11 @@ def cents(value: Decimal) -> Decimal:
 def wired(simulator, settings, monkeypatch, tmp_path):
     """The simulator in this process's settings and in the worker's environment."""
     settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
+    ws = simulator.base_url.replace("http://", "ws://")
+    settings.EXCHANGE_WS_URLS = {
+        **settings.EXCHANGE_WS_URLS,
+        "simulator": {"public": ws, "private": ws},
+    }
     settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
     settings.EXCHANGE_CANDLE_BACKFILL = 200
     monkeypatch.setenv("EXCHANGE_SIMULATOR_PORT", str(simulator.port))
@@ -73,15 +80,28 @@ def test_three_tenants_trade_a_replayed_day_and_match_the_exchange_to_the_cent(w
         bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
         tenants.append((owner, connection, bot))
 
+    # The stream process, as production runs it: fills reach the bots between candles, so each
+    # tick decides on the position it really holds.
+    runner = StreamRunner(0, 1)
+    runner.start()
     dispatched = 0
-    for _ in range(DAY_STEPS):
-        sim.advance(minutes=STEP_MINUTES)
-        candles_sync()
-        dispatched += len(ticks_dispatch())
-        wait_for(
-            lambda: not BotTick.objects.filter(status=BotTick.Status.PENDING).exists(),
-            timeout=60, message="the worker to finish the due ticks",
-        )  # fmt: skip
+    try:
+        for _ in range(DAY_STEPS):
+            sim.advance(minutes=STEP_MINUTES)
+            # A repair the worker runs for a pair holds its lock: sync until every pair is in.
+            wait_for(
+                lambda: not any(r.skipped for r in candles_sync().values()),
+                timeout=30, interval=0.05, message="every pair's candle sync",
+            )  # fmt: skip
+            dispatched += len(ticks_dispatch())
+            wait_for(
+                lambda: not BotTick.objects.filter(status=BotTick.Status.PENDING).exists(),
+                timeout=60, message="the worker to finish the due ticks",
+            )  # fmt: skip
+            for _step in range(3):
+                runner.step(timeout=0.02)
+    finally:
+        runner.stop()
     assert dispatched >= DAY_STEPS, "the 5-minute bot alone ticks every step"
     assert not BotTick.objects.filter(status=BotTick.Status.FAILED).exists(), list(
         BotTick.objects.filter(status=BotTick.Status.FAILED).values_list("error", flat=True)[:3]

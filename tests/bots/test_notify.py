@@ -15,7 +15,7 @@ from bots.models import Alert, NotificationSettings
 from bots.services.alerts import alert_raise
 from bots.services.notify import alert_deliver, notification_settings_save
 from tests.factories import MembershipFactory, client_with_2fa
-from tradingsvc.lib.webhooks import webhook_signature
+from tradingsvc.lib.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature
 
 pytestmark = pytest.mark.django_db
 WEBHOOK_SECRET = "whsec-planted-0123456789"
@@ -61,3 +61,36 @@ def test_open_alert_with_the_same_key_is_not_duplicated():
     assert alert_raise(tenant_id=owner.tenant_id, kind="k", message="m", dedupe_key="same") is None
     assert Alert.objects.count() == 1
     assert not NotificationSettings.objects.exists()  # defaults: email on, no webhook
+
+
+def test_an_operator_alert_reaches_the_staff_mailbox_and_the_operator_webhook_once(
+    https_receiver, settings
+):
+    """An alert with no tenant is mailed to every active staff user and posted, signed, to the
+    operator webhook with its severity; a retried delivery sends nothing again."""
+    from bots.tasks import deliver_alert
+    from tests.factories import StaffUserFactory, UserFactory
+
+    staff = StaffUserFactory(email="ops@example.test")
+    StaffUserFactory(email="gone@example.test", is_active=False)
+    UserFactory(email="client@example.test")
+    settings.OPERATOR_ALERT_WEBHOOK_URL = f"{https_receiver.url}/ops"
+    settings.OPERATOR_ALERT_WEBHOOK_SECRET = WEBHOOK_SECRET
+    alert = alert_raise(
+        tenant_id=None, kind="connectivity.streams", severity="critical",
+        message="Exchange streams shard 1 has not reported for over 5 minutes.",
+    )  # fmt: skip
+    assert alert is not None
+
+    first = deliver_alert(alert.pk)
+    again = deliver_alert(alert.pk)
+
+    assert first["operator"] is True and again["operator"] is False
+    (message,) = mail.outbox
+    assert message.to == [staff.email] and "Critical" in message.subject
+    (received,) = https_receiver.received
+    timestamp = int(received.headers[TIMESTAMP_HEADER])
+    assert received.headers[SIGNATURE_HEADER] == webhook_signature(
+        WEBHOOK_SECRET, timestamp, received.body
+    )
+    assert json.loads(received.body)["severity"] == "critical"

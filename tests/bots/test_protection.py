@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from bots.models import Alert, Bot, BotPosition, BotTick, EquitySnapshot, KillSwitch, OrderIntent
+from bots.models import Alert, Bot, BotPosition, BotTick, KillSwitch, OrderIntent
+from bots.services.orders import kill_switch_link_id
 from bots.services.protection import kill_switch_engage, kill_switch_release
+from bots.services.snapshots import snapshot_connection
 from exchange.gateway import ExchangeGateway
+from exchange.types import OrderRequest
 from tests.bots.test_ticks import connect_live, run_due_ticks, running_bot
 from tests.factories import client_with_2fa
 
@@ -47,14 +48,14 @@ def test_tenant_kill_switch_flattens_on_the_exchange_and_blocks_new_orders(sim):
     assert all(p.size == 0 for p in gateway.positions("BTCUSDT")), (
         "flatten closes the position reduce-only"
     )
-    close = OrderIntent.objects.get(order_link_id=f"ks{switch.pk:x}-{bot.pk:x}")
+    close = OrderIntent.objects.get(order_link_id=kill_switch_link_id(switch.pk, bot.pk))
     assert close.reduce_only is True
 
     # Enforcing again never doubles the close.
     from bots.services.protection import kill_switch_enforce
 
     kill_switch_enforce(switch=switch)
-    assert OrderIntent.objects.filter(order_link_id__startswith=f"ks{switch.pk:x}-").count() == 1
+    assert OrderIntent.objects.filter(reduce_only=True, bot=bot).count() == 1
 
     # The next candle: the bot decides but sends nothing while the switch is on.
     sim.advance(minutes=15)
@@ -90,21 +91,32 @@ def test_global_and_bot_switches_reach_exactly_their_scope(sim):
 
 
 def test_circuit_breaker_pauses_the_bot_and_raises_one_alert(sim):
+    """A real loss on the account (taker fees of a round trip placed by hand) beyond the bot's
+    daily limit pauses it at its next tick, with one critical alert and no order."""
     owner = client_with_2fa()
-    bot = running_bot(owner, mode=Bot.Mode.DRY_RUN)
-    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    EquitySnapshot.objects.create(
-        tenant=owner.tenant, at=start + timedelta(minutes=1), equity=Decimal("10000")
-    )
-    EquitySnapshot.objects.create(
-        tenant=owner.tenant, at=timezone.now(), equity=Decimal("9500")
-    )  # -5% today
+    _, connection = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
+    Bot.objects.filter(pk=bot.pk).update(daily_loss_limit=Decimal("0.0001"))
+    snapshot_connection(connection=connection)
+    gateway = ExchangeGateway.for_connection(connection)
+    for side in ("Buy", "Sell"):
+        gateway.place_order(
+            OrderRequest(
+                symbol="BTCUSDT",
+                side=side,
+                order_type="Market",
+                qty=Decimal("0.02"),
+                order_link_id=f"by-hand-{side}",
+            )
+        )
+        sim.advance(minutes=1)
+    snapshot_connection(connection=connection)
 
     (tick,) = run_due_ticks()
     assert tick.status == BotTick.Status.DONE
     bot.refresh_from_db()
     assert bot.state == Bot.State.PAUSED
-    assert "Daily loss 5.00% reached the limit of 4.00%" in bot.state_reason
+    assert "reached the limit of 0.01%" in bot.state_reason
     alert = Alert.objects.get(bot=bot)
     assert alert.severity == "critical" and alert.kind == "breaker.daily_loss"
     assert not OrderIntent.objects.filter(bot=bot).exists()

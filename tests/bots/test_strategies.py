@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from bots.strategies import REGISTRY, Bar, InvalidParameters, Target, get_strategy
+from bots.strategies import (
+    REGISTRY,
+    Bar,
+    InvalidParameters,
+    NoDecision,
+    NoDecisionCode,
+    Target,
+    decision_window,
+    get_strategy,
+)
 from bots.strategies.indicators import atr, ema, rsi
 
+HOUR = timedelta(hours=1)
 DATA = Path(__file__).resolve().parents[2] / "exchange" / "simulator" / "data" / "BTCUSDT_60.csv.gz"
 
 
@@ -70,9 +80,48 @@ def test_every_strategy_gives_a_reasoned_signal_on_real_candles(name):
 
 
 def test_not_enough_history_holds_and_says_why():
+    """Ten candles for a 27-candle lookback: HOLD, with the code and counts (no sentence)."""
     strategy = get_strategy("trend_ema")
+
     signal = strategy.run(real_bars(10), strategy.defaults())
-    assert signal.target is Target.HOLD and "Waiting for" in signal.reason
+
+    assert signal.target is Target.HOLD
+    assert signal.no_decision == NoDecision(NoDecisionCode.SHORT, have=10, need=27)
+
+
+def test_a_window_with_a_hole_is_not_decided_over():
+    """400 stored hourly candles with one missing 5 hours back: counting them would pass a
+    27-candle lookback; the guard sees only the 5 consecutive ones and names the gap."""
+    strategy = get_strategy("trend_ema")
+    bars = real_bars(400)
+    holed = bars[:-6] + bars[-5:]
+
+    signal = strategy.run(holed, strategy.defaults(), step=HOUR, decided_at=bars[-1].start)
+
+    assert signal.no_decision == NoDecision(
+        NoDecisionCode.GAP, have=5, need=27, gap_at=bars[-6].start
+    )
+    assert strategy.run(bars, strategy.defaults(), step=HOUR).no_decision is None
+
+
+def test_the_window_must_end_at_the_candle_decided():
+    """Whole history that stops an hour before the candle being decided is not decided on."""
+    bars = real_bars(60)
+    decided_at = bars[-1].start + HOUR
+
+    window = decision_window(bars, need=27, step=HOUR, decided_at=decided_at)
+
+    assert window == NoDecision(NoDecisionCode.GAP, have=0, need=27, gap_at=decided_at)
+
+
+def test_the_window_is_the_consecutive_run_ending_at_the_candle():
+    """A hole older than the lookback is fine: the strategy gets the run after it, no older bars."""
+    bars = real_bars(100)
+    holed = bars[:40] + bars[41:]
+
+    window = decision_window(holed, need=27, step=HOUR, decided_at=bars[-1].start)
+
+    assert list(window) == bars[41:]
 
 
 def test_trend_following_goes_long_in_an_uptrend():

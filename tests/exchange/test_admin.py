@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from exchange.credentials import credentials_seal
-from exchange.models import Candle, ExchangeConnection, MarketDataSubscription, StreamShard
+from exchange.models import (
+    Candle,
+    CandleHole,
+    ExchangeConnection,
+    MarketDataSubscription,
+    StreamShard,
+)
 from tests.factories import TEST_PASSWORD, operator_with_otp, totp_now
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +64,8 @@ def test_connection_admin_never_shows_key_material() -> None:
 
 
 def test_candle_coverage_and_stream_shards_pages() -> None:
-    """Coverage counts candles and missing ones per pair; shards show their last message time."""
+    """Coverage counts candles and missing ones per environment and pair, and how many of those the
+    exchange has no candle for; shards show their last message time."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in (0, 1, 2, 4):  # one missing at i=3
         Candle.objects.create(
@@ -66,6 +73,10 @@ def test_candle_coverage_and_stream_shards_pages() -> None:
             open=Decimal(1), high=Decimal(1), low=Decimal(1), close=Decimal(1), volume=Decimal(1),
         )  # fmt: skip
     MarketDataSubscription.objects.create(symbol="BTCUSDT", interval="1", consumer="bot:1")
+    CandleHole.objects.create(
+        environment="mainnet", symbol="BTCUSDT", interval="1",
+        first_start=start + timedelta(minutes=3), last_start=start + timedelta(minutes=3),
+    )  # fmt: skip
     StreamShard.objects.create(shard=0, shards=2, hostname="h1", last_message_at=timezone.now())
     client = operator_client()
     page = client.get("/admin/exchange/candle/")
@@ -73,6 +84,7 @@ def test_candle_coverage_and_stream_shards_pages() -> None:
     coverage = page.context["coverage"]
     assert coverage == [
         {
+            "environment": "mainnet",
             "symbol": "BTCUSDT",
             "interval": "1",
             "first": start,
@@ -81,7 +93,10 @@ def test_candle_coverage_and_stream_shards_pages() -> None:
             "expected": 5,
             "missing": 1,
             "consumers": 1,
+            "at_exchange": 1,
         }
     ]
+    holes = client.get("/admin/exchange/candlehole/")
+    assert holes.status_code == 200 and "BTCUSDT" in holes.content.decode()
     shards = client.get("/admin/exchange/streamshard/")
     assert shards.status_code == 200 and "h1" in shards.content.decode()

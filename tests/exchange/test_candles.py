@@ -40,9 +40,13 @@ def test_one_fetch_per_pair_backfill_and_gap_repair(
     settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
     settings.EXCHANGE_CANDLE_BACKFILL = 300
     for bot in (1, 2, 3):
-        market_data_subscribe(symbol="BTCUSDT", interval="1", consumer=f"bot:{bot}")
+        market_data_subscribe(
+            environment="simulator", symbol="BTCUSDT", interval="1", consumer=f"bot:{bot}"
+        )
     for bot in (4, 5):
-        market_data_subscribe(symbol="ETHUSDT", interval="5", consumer=f"bot:{bot}")
+        market_data_subscribe(
+            environment="simulator", symbol="ETHUSDT", interval="5", consumer=f"bot:{bot}"
+        )
 
     candles_sync()
     btc = Candle.objects.filter(symbol="BTCUSDT", interval="1")
@@ -67,7 +71,7 @@ def test_one_fetch_per_pair_backfill_and_gap_repair(
     assert counting[("ETHUSDT", "5")] == 1
     assert {c.start: c.close for c in btc.filter(start__in=middle)} == before
 
-    recent = candles_recent(symbol="BTCUSDT", interval="1", limit=10)
+    recent = candles_recent(environment="simulator", symbol="BTCUSDT", interval="1", limit=10)
     assert len(recent) == 10 and recent[0].start < recent[-1].start
     assert recent[-1].start == btc.order_by("-start").first().start  # type: ignore[union-attr]
 
@@ -86,7 +90,7 @@ def test_an_outage_longer_than_the_head_page_is_filled(
     back until it meets the stored candles, leaving no hole."""
     settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
     settings.EXCHANGE_CANDLE_BACKFILL = 50
-    market_data_subscribe(symbol="ETHUSDT", interval="1", consumer="bot:9")
+    market_data_subscribe(environment="simulator", symbol="ETHUSDT", interval="1", consumer="bot:9")
     candles_sync()
     sim.advance(minutes=360)
     counting.clear()
@@ -108,11 +112,63 @@ def test_an_overlapping_run_skips_a_pair_being_synced(
     from tradingsvc.lib.redis import get_redis
 
     settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    market_data_subscribe(symbol="BTCUSDT", interval="60", consumer="bot:1")
-    get_redis().set("xcandles:lock:BTCUSDT:60", "1", ex=50)  # another run is on it
+    market_data_subscribe(
+        environment="simulator", symbol="BTCUSDT", interval="60", consumer="bot:1"
+    )
+    get_redis().set("xcandles:lock:simulator:BTCUSDT:60", "1", ex=50)  # another run is on it
     try:
         results = candles_sync()
     finally:
-        get_redis().delete("xcandles:lock:BTCUSDT:60")
-    assert results[("BTCUSDT", "60")].skipped
+        get_redis().delete("xcandles:lock:simulator:BTCUSDT:60")
+    assert results[("simulator", "BTCUSDT", "60")].skipped
     assert counting[("BTCUSDT", "60")] == 0
+
+
+def test_depth_is_fetched_1000_per_request_and_missing_history_asked_once(
+    sim: Any, settings: Any, counting: Counter[tuple[str, str]]
+) -> None:
+    """A reader needing 2,500 one-minute candles: one head page and the rest by range, 1,000 per
+    request; starts before the exchange's history are recorded once as a hole and never asked for
+    again, so the next run is one request."""
+    from exchange.models import CandleHole
+    from exchange.services.market_data import market_data_depth
+
+    settings.EXCHANGE_CANDLE_BACKFILL = 1000
+    settings.EXCHANGE_CANDLE_DEPTH_MARGIN = 0
+    market_data_subscribe(
+        environment="simulator", symbol="ETHUSDT", interval="1", consumer="bot:7", lookback=2500
+    )
+    assert market_data_depth(environment="simulator", symbol="ETHUSDT", interval="1") == 2500
+
+    candles_sync()
+
+    assert counting[("ETHUSDT", "1")] == 3  # the head (999 closed), then 1,000 + 501 by range
+    eth = Candle.objects.filter(environment="simulator", symbol="ETHUSDT", interval="1")
+    newest = eth.order_by("-start").first().start  # type: ignore[union-attr]
+    window = {newest - timedelta(minutes=i) for i in range(2500)}
+    stored = set(eth.filter(start__in=window).values_list("start", flat=True))
+    (hole,) = CandleHole.objects.filter(symbol="ETHUSDT", interval="1")
+    missing = window - stored
+    assert missing and min(missing) == hole.first_start and max(missing) == hole.last_start
+
+    counting.clear()
+    candles_sync()
+    assert counting[("ETHUSDT", "1")] == 1
+    assert CandleHole.objects.filter(symbol="ETHUSDT", interval="1").count() == 1
+
+
+def test_demo_trading_reads_mainnet_market_data(settings: Any) -> None:
+    """A demo-trading consumer claims mainnet's candles (Bybit demo serves no public data of its
+    own); testnet keeps its own; a keyless consumer gets the configured default."""
+    from exchange.services.market_data import market_data_in_use
+
+    settings.EXCHANGE_MARKET_DATA_ALWAYS = [("SOLUSDT", "5")]
+    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
+    market_data_subscribe(environment="demo", symbol="BTCUSDT", interval="15", consumer="bot:1")
+    market_data_subscribe(environment="testnet", symbol="BTCUSDT", interval="15", consumer="bot:2")
+
+    assert market_data_in_use() == [
+        ("mainnet", "BTCUSDT", "15"),
+        ("simulator", "SOLUSDT", "5"),
+        ("testnet", "BTCUSDT", "15"),
+    ]

@@ -19,6 +19,7 @@ from exchange.models import ExchangeConnection, Execution, StreamShard
 from exchange.streams import events
 from exchange.streams.runner import StreamRunner
 from exchange.types import OrderRequest
+from tests.factories import connection_with_account
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def record(event: events.StreamEvent) -> None:
 def make_connection(sim: Any, usdt: str = "100000") -> tuple[ExchangeConnection, int]:
     uid, key, secret = sim.create_account(usdt=usdt)
     tenant = Tenant.objects.create(name=f"t-{uid}")
-    conn = ExchangeConnection.objects.create(
+    conn = connection_with_account(
         tenant=tenant,
         environment="simulator",
         status=ExchangeConnection.Status.ACTIVE,
@@ -143,23 +144,26 @@ def test_public_klines_and_tickers_for_symbols_in_use(sim: Any, settings: Any) -
 
     settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
     settings.EXCHANGE_STREAM_PING_SECONDS = 0.3  # the pinger runs, pongs are ignored
-    get_redis().delete("xticker:ETHUSDT")
-    market_data_subscribe(symbol="ETHUSDT", interval="1", consumer="bot:1")
+    get_redis().delete("xticker:simulator:ETHUSDT")
+    market_data_subscribe(environment="simulator", symbol="ETHUSDT", interval="1", consumer="bot:1")
     runner = StreamRunner(0, 1)
     runner.start()
     try:
-        pump(runner, lambda: runner.sockets["public:linear"].connects >= 1 and runner.messages > 0)
+        pump(
+            runner,
+            lambda: runner.sockets["public:linear:simulator"].connects >= 1 and runner.messages > 0,
+        )
         sim.advance(minutes=3)
         pump(
             runner,
             lambda: (
                 Candle.objects.filter(symbol="ETHUSDT", interval="1").exists()
-                and get_redis().get("xticker:ETHUSDT") is not None
+                and get_redis().get("xticker:simulator:ETHUSDT") is not None
             ),
         )
-        ticker = ticker_latest("ETHUSDT")
+        ticker = ticker_latest("ETHUSDT", environment="simulator")
         assert ticker is not None and ticker.last_price > 0
-        assert runner.sockets["public:linear"].connects == 1  # pings kept it alive
+        assert runner.sockets["public:linear:simulator"].connects == 1  # pings kept it alive
 
         # A key activated later joins without a restart; a retired one leaves.
         conn, _ = make_connection(sim)
@@ -173,7 +177,7 @@ def test_public_klines_and_tickers_for_symbols_in_use(sim: Any, settings: Any) -
     finally:
         runner.stop()
     assert StreamRunner(1, 2)._plan().keys() | StreamRunner(0, 2)._plan().keys() == {
-        "public:linear"
+        "public:linear:simulator"
     }
 
 

@@ -119,7 +119,7 @@ def test_a_fill_is_pushed_to_every_member_of_the_tenant_and_nobody_else():
             assert (await communicator.connect())[0]
             sockets.append(communicator)
         await sync_to_async(fill_apply)(
-            bot=bot, intent=None, connection_id=None, simulated=True,
+            bot=bot, intent=None, simulated=True,
             fill=FillData("sim-1", "BTCUSDT", "Buy", Decimal("50000"), Decimal("0.1"), Decimal("2.75"),
                           datetime(2025, 1, 1, tzinfo=UTC)),
         )  # fmt: skip

@@ -11,7 +11,7 @@ from pybit.exceptions import FailedRequestError, InvalidRequestError
 
 from exchange.simulator import auth
 from exchange.simulator.errors import BybitError
-from exchange.simulator.models import ApiKey
+from exchange.simulator.records import ApiKey
 from tests.simulator.helpers import RawSocket, sign, signed
 
 TEST_KEY = ApiKey("testkey", "testsecret", 1, 1, False, False, 0)

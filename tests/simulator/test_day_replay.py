@@ -43,7 +43,7 @@ def test_day_of_candles_with_resting_limits(simulator: Any) -> None:
     _orders(http)
     simulator.advance(minutes=1440)
 
-    execs = http.get_executions(category="linear", limit=100)["result"]["list"]
+    execs = http.get_executions(category="linear", limit=100, execType="Trade")["result"]["list"]
     got = sorted((x["symbol"], x["side"], x["execQty"], x["execPrice"]) for x in execs)
     assert got == [
         ("BTCUSDT", "Buy", "0.010", "104000.0"),
@@ -63,15 +63,25 @@ def test_day_of_candles_with_resting_limits(simulator: Any) -> None:
     assert D(by[("ETHUSDT", "Buy")]["execFee"]) == D("0.25")  # 2500 x 0.50 x 0.0002
     assert D(by[("ETHUSDT", "Sell")]["execFee"]) == D("0.1527")  # 2545 x 0.30 x 0.0002
 
+    # The day spans funding times: what open positions paid or received is in cumRealisedPnl
+    # and the wallet (SETTLEMENT rows), never in closed P&L.
+    log = http.get_transaction_log(accountType="UNIFIED", limit=50)["result"]["list"]
+    funding = {
+        sym: sum(
+            (D(t["funding"]) for t in log if t["type"] == "SETTLEMENT" and t["symbol"] == sym), D(0)
+        )
+        for sym in ("BTCUSDT", "ETHUSDT")
+    }
+    assert funding["ETHUSDT"] < 0  # a long pays at a positive rate
     btc = http.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]
     assert btc["size"] == "0" and btc["side"] == ""
     # -0.208 + (105500 - 104000) x 0.010 - 0.211
-    assert D(btc["cumRealisedPnl"]) == D("14.581")
+    assert D(btc["cumRealisedPnl"]) == D("14.581") + funding["BTCUSDT"]
     eth = http.get_positions(category="linear", symbol="ETHUSDT")["result"]["list"][0]
     assert eth["side"] == "Buy" and D(eth["size"]) == D("0.20")
     assert D(eth["avgPrice"]) == D("2500")
     # -0.25 + (2545 - 2500) x 0.30 - 0.1527
-    assert D(eth["cumRealisedPnl"]) == D("13.0973")
+    assert D(eth["cumRealisedPnl"]) == D("13.0973") + funding["ETHUSDT"]
     mark = D(eth["markPrice"])
     assert D(eth["unrealisedPnl"]) == (mark - D("2500")) * D("0.20")
 
@@ -88,16 +98,16 @@ def test_day_of_candles_with_resting_limits(simulator: Any) -> None:
     ]
 
     wallet = http.get_wallet_balance(accountType="UNIFIED")["result"]["list"][0]
-    # 100000 + 15 + 13.5 - (0.208 + 0.211 + 0.25 + 0.1527)
-    assert D(wallet["totalWalletBalance"]) == D("100027.6783")
+    # 100000 + 15 + 13.5 - (0.208 + 0.211 + 0.25 + 0.1527), plus funding
+    balance = D("100027.6783") + funding["BTCUSDT"] + funding["ETHUSDT"]
+    assert D(wallet["totalWalletBalance"]) == balance
     assert D(wallet["totalPerpUPL"]) == (mark - D("2500")) * D("0.20")
-    assert D(wallet["totalEquity"]) == D("100027.6783") + (mark - D("2500")) * D("0.20")
+    assert D(wallet["totalEquity"]) == balance + (mark - D("2500")) * D("0.20")
     # Position IM (0.20 x 2500 / 10) + open order IM (0.005 x 103000 / 10)
     assert D(wallet["totalInitialMargin"]) == D("50") + D("51.5")
 
-    log = http.get_transaction_log(accountType="UNIFIED", limit=50)["result"]["list"]
     trades = [t for t in log if t["type"] == "TRADE"]
     assert len(trades) == 4
-    assert sum(D(t["change"]) for t in log) == D("100027.6783")
-    assert D(trades[0]["cashBalance"]) == D("100027.6783")
+    assert sum(D(t["change"]) for t in log) == balance
+    assert D(log[0]["cashBalance"]) == balance
     assert [t["type"] for t in log][-1] == "TRANSFER_IN"

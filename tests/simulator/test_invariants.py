@@ -99,7 +99,9 @@ def test_books_balance_after_random_trading(tmp_path: Path, market: MarketData) 
     for uid in uids:
         log = engine.tx_log[uid]
         deposits = sum((t.change for t in log if t.type == "TRANSFER_IN"), D(0))
-        trades = [t for t in log if t.type == "TRADE"]
+        # Trades and funding settlements (the session spans funding times) move the wallet.
+        trades = [t for t in log if t.type in ("TRADE", "SETTLEMENT")]
+        assert any(t.type == "SETTLEMENT" for t in log)
         assert engine.accounts[uid].wallet_balance == deposits + sum(
             (t.change for t in trades), D(0)
         )
@@ -107,7 +109,10 @@ def test_books_balance_after_random_trading(tmp_path: Path, market: MarketData) 
         for symbol in INSTRUMENTS:
             pos = engine.position(uid, symbol)
             execs = [x for x in engine.executions[uid] if x.symbol == symbol]
-            signed = sum((x.exec_qty if x.side == "Buy" else -x.exec_qty for x in execs), D(0))
+            trade_fills = [x for x in execs if x.exec_type != "Funding"]
+            signed = sum(
+                (x.exec_qty if x.side == "Buy" else -x.exec_qty for x in trade_fills), D(0)
+            )
             assert pos.size == signed
             realised = sum((t.change for t in trades if t.symbol == symbol), D(0))
             assert pos.cum_realised_pnl == realised

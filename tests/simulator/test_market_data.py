@@ -11,7 +11,7 @@ from exchange.simulator import orderbook
 from exchange.simulator.instruments import INSTRUMENTS
 from exchange.simulator.market_data import HOUR, MINUTE, REPLAY_START_HIST, MarketData
 from exchange.simulator.matching import PriceLadder
-from exchange.simulator.models import Order
+from exchange.simulator.records import Order
 
 D = Decimal
 

@@ -230,6 +230,13 @@ EXCHANGE_CLIENT_ENVIRONMENTS: list[str] = env.list(
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000")
 # Minutes a streams shard may stay silent before the operator is alerted.
 CONNECTIVITY_ALERT_MINUTES: int = env.int("CONNECTIVITY_ALERT_MINUTES", default=5)
+# Operator alerts (no tenant, or a tenant's alert the staff must act on too) are emailed to every
+# active staff user; this webhook (signed with the secret like a client's) also receives them.
+OPERATOR_ALERT_WEBHOOK_URL: str = env("OPERATOR_ALERT_WEBHOOK_URL", default="")
+OPERATOR_ALERT_WEBHOOK_SECRET: str = env("OPERATOR_ALERT_WEBHOOK_SECRET", default="")
+# Ticks in a row that fail (or have every order refused for lack of margin) before a bot is put in
+# the error state and its client and the operator are alerted.
+BOT_ERROR_AFTER_FAILED_TICKS: int = env.int("BOT_ERROR_AFTER_FAILED_TICKS", default=3)
 # Bots ticked per Celery task (they share the candle and usually the signal).
 TICK_BATCH_SIZE: int = env.int("TICK_BATCH_SIZE", default=25)
 # Live orders in flight at once per worker process (each key's orders still go one at a time).
@@ -318,6 +325,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "bots-snapshot-equity": {
         "task": "bots.snapshot_equity",
         "schedule": 300.0,
+    },
+    "bots-books-check": {
+        "task": "bots.books_check",
+        "schedule": 24 * 60 * 60.0,
     },
     "reports-refresh-trade-rollups": {
         "task": "reports.refresh_trade_rollups",
@@ -437,13 +448,17 @@ EXCHANGE_IP_BAN_SECONDS: float = env.float("EXCHANGE_IP_BAN_SECONDS", default=60
 EXCHANGE_LIMIT_MAX_WAIT_SECONDS: float = env.float("EXCHANGE_LIMIT_MAX_WAIT_SECONDS", default=30.0)
 # Hosts behind one NAT share a budget: give them the same name; hosts with their own IP, their own.
 EXCHANGE_EGRESS_NAME: str = env("EXCHANGE_EGRESS_NAME", default="default")
-# Candles: how many to backfill on first use, and how far back each run looks for gaps.
+# Candles: each pair keeps its readers' largest lookback + the margin, never fewer than the backfill,
+# whole; each run also looks for gaps this many intervals back (whichever window is longer).
 EXCHANGE_CANDLE_BACKFILL: int = env.int("EXCHANGE_CANDLE_BACKFILL", default=1000)
+EXCHANGE_CANDLE_DEPTH_MARGIN: int = env.int("EXCHANGE_CANDLE_DEPTH_MARGIN", default=50)
 EXCHANGE_CANDLE_REPAIR_WINDOW: int = env.int("EXCHANGE_CANDLE_REPAIR_WINDOW", default=1000)
-# Which environment candles and public streams come from (production: mainnet's real market).
+# Where bots without a key (dry run) read candles; a bot with a key reads its key's environment
+# (demo trading: mainnet's). Production: mainnet's real market.
 EXCHANGE_MARKET_DATA_ENVIRONMENT: str = env("EXCHANGE_MARKET_DATA_ENVIRONMENT", default="mainnet")
-# Pairs kept even when no bot uses them, e.g. [("BTCUSDT", "1")].
-EXCHANGE_MARKET_DATA_ALWAYS: list[tuple[str, str]] = []
+# Pairs kept even when no bot uses them, e.g. [("BTCUSDT", "1")] (default environment) or
+# [("testnet", "BTCUSDT", "1")].
+EXCHANGE_MARKET_DATA_ALWAYS: list[tuple[str, ...]] = []
 EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float(
     "EXCHANGE_INSTRUMENTS_TTL_SECONDS", default=3600.0
 )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_tenant_deletion_requested_at'),
+        ('accounts', '0003_tenant_status_suspended'),
     ]
 
     operations = [

@@ -1,4 +1,4 @@
-"""The simulator's own HTTP API under ``/sim``: clock, accounts, faults, rate limits, disconnects.
+"""The simulator's control API under ``/sim``: clock, accounts, faults, rate limits, disconnects.
 
 It is for tests, the demo and operators on loopback, so it has no auth. Bodies and answers are JSON;
 amounts are decimal strings. Errors answer HTTP 400 ``{"error": "..."}``.
@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from exchange.simulator import rest
-
-if TYPE_CHECKING:
-    from exchange.simulator.server import Simulator
+from exchange.simulator.clock import SimClock
+from exchange.simulator.engine import Engine
+from exchange.simulator.faults import Faults
+from exchange.simulator.ratelimit import RateLimiter
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -42,7 +43,23 @@ def _amount(value: Any, name: str = "amount") -> Decimal:
     return amount
 
 
-def add_routes(app: web.Application, sim: Simulator) -> None:
+class Controlled(Protocol):
+    """What the control API drives (``server.Simulator``), stated here so this module does not
+    import the server that mounts it (no import cycle)."""
+
+    clock: SimClock
+    engine: Engine
+    faults: Faults
+    limits: RateLimiter
+
+    async def tick(self) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def disconnect(self, kind: str, uid: int | None) -> int: ...
+
+
+def add_routes(app: web.Application, sim: Controlled) -> None:
     def guarded(fn: Callable[[web.Request], Awaitable[Any]]) -> Route:
         async def route(request: web.Request) -> web.StreamResponse:
             try:
@@ -134,6 +151,18 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
         await sim.commit()
         return {"uid": uid, "api_key": key.api_key, "api_secret": key.secret}
 
+    async def update_key(r: web.Request) -> Any:
+        body = await _body(r)
+        changes = {n: bool(body[n]) for n in ("read_only", "withdraw") if n in body}
+        key = sim.engine.update_key(r.match_info["api_key"], **changes)
+        await sim.commit()
+        return {"api_key": key.api_key, "read_only": key.read_only, "withdraw": key.withdraw}
+
+    async def revoke_key(r: web.Request) -> Any:
+        sim.engine.revoke_key(r.match_info["api_key"])
+        await sim.commit()
+        return {"revoked": r.match_info["api_key"]}
+
     async def deposit(r: web.Request) -> Any:
         uid = int(r.match_info["uid"])
         sim.engine.deposit(uid, _amount((await _body(r))["amount"]))
@@ -192,7 +221,7 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
         if kind not in ("public", "private", "trade", "all"):
             raise ValueError("kind must be public, private, trade or all")
         uid = body.get("uid")
-        closed = await sim.hub.disconnect(kind, int(uid) if uid is not None else None)
+        closed = await sim.disconnect(kind, int(uid) if uid is not None else None)
         return {"closed": closed}
 
     router = app.router
@@ -204,6 +233,8 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
     router.add_post("/sim/accounts", guarded(create_account))
     router.add_get("/sim/accounts/{uid}", guarded(get_account))
     router.add_post("/sim/accounts/{uid}/keys", guarded(add_key))
+    router.add_post("/sim/keys/{api_key}", guarded(update_key))
+    router.add_delete("/sim/keys/{api_key}", guarded(revoke_key))
     router.add_post("/sim/accounts/{uid}/deposit", guarded(deposit))
     router.add_post("/sim/accounts/{uid}/withdraw", guarded(withdraw))
     router.add_get("/sim/faults", guarded(list_faults))

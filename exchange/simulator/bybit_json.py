@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchange.simulator.instruments import INSTRUMENTS
-from exchange.simulator.models import (
+from exchange.simulator.records import (
     ZERO,
     Account,
     ClosedPnl,
@@ -281,15 +281,19 @@ def execution_json(e: Execution, ws: bool = False) -> dict[str, Any]:
         "closedSize": s(e.closed_size),
         "extraFees": "",
         "seq": e.seq,
+        # Not in the docs' example but in its field table (createType, execFeeV2) or in real
+        # answers (marketUnit: Bybit's own stream example and execution/list replies carry it).
+        "createType": e.create_type,
+        "execFeeV2": "",
+        "marketUnit": "",
     }
     if ws:
         # The execution topic's field table (linear): REST's keys plus these, extraFees a list.
         data = {
             "category": "linear",
             "isLeverage": "",
-            **data,
+            **{k: v for k, v in data.items() if k != "execFeeV2"},  # REST-only (its table)
             "execPnl": money(e.exec_pnl),
-            "createType": e.create_type,
             "extraFees": [],
         }
     return data
@@ -303,7 +307,7 @@ def position_json(
     size = abs(p.size)
     value = size * p.avg_price
     upl = (mark - p.avg_price) * p.size if p.size else ZERO
-    im = value / p.leverage if size else ZERO
+    im = (p.position_margin if p.isolated else value / p.leverage) if size else ZERO
     mm = value * INSTRUMENTS[p.symbol].maintenance_rate if size else ZERO
     data: dict[str, Any] = {
         "positionIdx": 0,
@@ -314,9 +318,9 @@ def position_json(
         "size": s(size) if size else "0",
         "avgPrice": money(p.avg_price),
         "positionValue": money(value),
-        "tradeMode": 0,
+        "tradeMode": p.trade_mode if size else 0,
         "positionStatus": "Normal",
-        "autoAddMargin": 0,
+        "autoAddMargin": p.auto_add_margin,
         "adlRankIndicator": 2 if size else 0,
         "leverage": s(p.leverage),
         "breakEvenPrice": money(p.avg_price) if size else "",
@@ -444,8 +448,8 @@ def transaction_json(t: TransactionLog) -> dict[str, Any]:
         "size": s(t.size),
         "currency": "USDT",
         "tradePrice": s(t.trade_price) if t.trade_price else "",
-        "funding": "",
-        "fee": money(t.fee) if t.fee else "",
+        "funding": money(t.funding) if t.type == "SETTLEMENT" else "",
+        "fee": money(t.fee) if t.fee or t.type == "SETTLEMENT" else "",
         "cashFlow": money(t.cash_flow),
         "change": money(t.change),
         "cashBalance": money(t.cash_balance),

@@ -20,6 +20,9 @@ class Account:
     wallet_balance: Decimal
     created_ms: int
     updated_ms: int
+    # Bybit's account-level setting (``/v5/account/set-margin-mode``); a position takes the mode in
+    # force when it opens from flat and keeps it until it is flat again.
+    margin_mode: str = "REGULAR_MARGIN"
 
 
 @dataclass
@@ -137,6 +140,15 @@ class Position:
     created_ms: int = 0
     updated_ms: int = 0
     seq: int = 0
+    # Bybit's tradeMode: 0 cross (the account's pot), 1 isolated (its own margin and liquidation).
+    trade_mode: int = 0
+    # Isolated only: the margin set aside for this position (Bybit's positionIM/positionBalance).
+    position_margin: Decimal = ZERO
+    auto_add_margin: int = 0
+
+    @property
+    def isolated(self) -> bool:
+        return self.trade_mode == 1 and self.size != 0
 
     @property
     def side(self) -> str:
@@ -170,7 +182,8 @@ class ClosedPnl:
 
 @dataclass
 class TransactionLog:
-    """One row of /v5/account/transaction-log: deposits, withdrawals and trades with their fees."""
+    """One row of /v5/account/transaction-log: deposits, withdrawals, trades with their fees and
+    funding settlements (``funding``: positive when received, negative when paid, as Bybit)."""
 
     uid: int
     record_id: int
@@ -191,6 +204,7 @@ class TransactionLog:
     order_link_id: str
     trans_sub_type: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    funding: Decimal = ZERO
 
 
 def dump(obj: Any) -> str:
