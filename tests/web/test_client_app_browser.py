@@ -26,8 +26,8 @@ def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(
     owner = client_with_2fa()
     _uid, connection = connect_live(simulator, owner)
     base = live_stack.url
-    # Playwright polls wait_for_function predicates with eval, which our CSP forbids (as it
-    # should); pages under the policy are walked in tests/tradingsvc/test_security_headers.py.
+    # The test's own page probes (wait_for_function) are evaluated strings, which the site's
+    # Content-Security-Policy refuses; the policy itself is walked in test_security_headers.
     page = chromium.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
     page.set_default_timeout(20_000)
 
@@ -93,7 +93,9 @@ def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(
 
     # A viewer sees every page, with no control at all.
     viewer = client_with_2fa("viewer", tenant=owner.tenant)
-    viewer_page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    viewer_page = chromium.new_context(
+        viewport={"width": 1280, "height": 800}, bypass_csp=True
+    ).new_page()
     log_in_with_2fa(viewer_page, base, viewer)
     for path in PAGES:
         viewer_page.goto(base + path)
