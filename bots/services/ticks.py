@@ -354,7 +354,12 @@ class _Chunk:
         """
         state = breaker_state(bot, accounts=self.accounts, dry_runs=self.dry_runs)
         if state is None and gateway is not None and bot.connection is not None:
+            from bots.services.books import capital_flows_record
+
             equity = gateway.wallet_balance().total_equity
+            # As the snapshot task does: the flows behind this wallet reading are recorded before
+            # the snapshot is stamped, so none of them is later taken for a flow made after it.
+            capital_flows_record(connection=bot.connection, gateway=gateway)
             snapshot_account_equity(connection=bot.connection, equity=equity, at=timezone.now())
             account_id = bot.connection.account_id
             if account_id is not None:

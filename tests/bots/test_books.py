@@ -439,3 +439,21 @@ def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_s
     )
     assert response.status_code == 302, response.content[:300]
     assert AuditEvent.objects.filter(action="bot.peak_reset", tenant=owner.tenant).count() == 2
+
+
+def test_the_opening_deposit_is_never_taken_for_a_flow_after_the_first_wallet_reading(sim):  # noqa: F811
+    """A live bot's first tick reads the wallet (no snapshot yet); reconciliation only runs after
+    it. The opening deposit is already in that reading: it must not count as money that arrived
+    after the day's baseline (which would show a 50 % loss and trip the breaker)."""
+    owner = client_with_2fa()
+    _uid, key = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=key)
+    run_due_ticks()  # the first sizing: wallet read, flows synced, the account's first snapshot
+    reconcile_connection(connection=key)
+    sim.advance(minutes=15)
+    run_due_ticks()
+
+    bot.refresh_from_db()
+    assert bot.state == Bot.State.RUNNING, bot.state_reason
+    assert not Alert.objects.filter(kind__startswith="breaker").exists()
+    assert CapitalFlow.objects.filter(account=key.account).count() == 1
