@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from exchange.simulator.clock import SimClock
+from exchange.simulator.clock import SimClock, wall_ms
 from exchange.simulator.engine import Engine
 from exchange.simulator.errors import BybitError
 from exchange.simulator.instruments import INSTRUMENTS
-from exchange.simulator.market_data import MINUTE, MarketData
+from exchange.simulator.market_data import MINUTE, REPLAY_START_HIST, MarketData
 from exchange.simulator.store import Store
 
 D = Decimal
@@ -88,7 +88,11 @@ def _random_session(engine: Engine, clock: SimClock, rng: random.Random, uids: l
 
 def test_books_balance_after_random_trading(tmp_path: Path, market: MarketData) -> None:
     store = Store(tmp_path / "inv.db")
-    clock = SimClock.start("stepped", 1.0, None, None)
+    # An hour before a funding time (00, 08, 16 UTC), on the same replayed market whatever the
+    # hour the test runs at, so the session always spans a settlement.
+    eight_hours = 8 * 60 * MINUTE
+    start = (wall_ms() // eight_hours + 1) * eight_hours - 60 * MINUTE
+    clock = SimClock.start("stepped", 1.0, start, start - REPLAY_START_HIST)
     engine = Engine(store, clock, market)
     uids = [engine.create_account(D("50000"), False, False)[0].uid for _ in range(3)]
     _random_session(engine, clock, random.Random(SEED), uids)
