@@ -38,7 +38,6 @@ from django.conf import settings
 from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from accounts.models import Tenant
 from bots.market import market_environment_expression
 from bots.models import Bot, BotPosition, CapitalFlow, EquitySnapshot
 from bots.risk import AccountState
@@ -83,22 +82,9 @@ def net_flows(
     return total if total is not None else ZERO
 
 
-def tenant_net_flows(
-    tenant: Tenant, *, after: datetime | None = None, until: datetime | None = None
-) -> Decimal:
-    """Net flows over every account of the tenant."""
-    return net_flows(
-        ExchangeAccount.objects.filter(tenant=tenant).values_list("pk", flat=True),
-        after=after,
-        until=until,
-    )
-
-
-def account_equity(account_id: int, *, at: datetime | None = None) -> Decimal | None:
-    """The account's equity: its latest snapshot (at or before ``at``), None before the first."""
+def account_equity(account_id: int) -> Decimal | None:
+    """The account's equity: its latest snapshot, None before the first."""
     rows = EquitySnapshot.objects.filter(account_id=account_id, bot=None)
-    if at is not None:
-        rows = rows.filter(at__lte=at)
     return rows.order_by("-at").values_list("equity", flat=True).first()
 
 
