@@ -106,6 +106,32 @@ def start_workers(count: int, tmp: Path) -> list[subprocess.Popen[bytes]]:
     return procs
 
 
+def wait_for_workers(count: int, timeout: float = 120.0) -> float:
+    """Seconds until every worker beats and the queue is empty (their start-up tasks are done).
+
+    A worker takes several seconds of CPU to start (Django, Celery, the ASGI stack), and more on a
+    busy machine: without this wait the timing of the first candle included the workers' start."""
+    from bots.tasks import tick_batch
+    from ops.heartbeat import live_workers
+    from tradingsvc.lib.redis import get_redis
+
+    started = time.monotonic()
+    queue = str(tick_batch.app.conf.task_default_queue)
+    while time.monotonic() - started < timeout:
+        ready = [name for name in live_workers() if name.startswith("bench")]
+        if len(ready) >= count and get_redis().llen(queue) == 0:
+            time.sleep(1)  # the start-up reconciliation a worker is still running
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise RuntimeError("the workers did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -215,7 +241,7 @@ def chunk_queries(sim_port: int) -> tuple[float, float]:
     return per_tick[0], per_tick[1]
 
 
-def run(bots: int, mode: str, sim_port: int, sample: int) -> dict[str, float]:
+def run(bots: int, mode: str, sim_port: int, sample: int, workers: list[int]) -> dict[str, float]:
     from django.utils import timezone
 
     from bots.models import Bot, BotTick, OrderIntent, RiskTemplate
@@ -231,6 +257,7 @@ def run(bots: int, mode: str, sim_port: int, sample: int) -> dict[str, float]:
     )
 
     next_candle(sim_port)
+    cpu_before = sum(cpu_seconds(pid) for pid in workers)
     started = time.monotonic()
     dispatched_at = timezone.now()
     due = ticks_dispatch()
@@ -238,6 +265,7 @@ def run(bots: int, mode: str, sim_port: int, sample: int) -> dict[str, float]:
     while BotTick.objects.filter(status=BotTick.Status.PENDING).exists():
         time.sleep(0.05)
     elapsed = time.monotonic() - started
+    worker_cpu_s = sum(cpu_seconds(pid) for pid in workers) - cpu_before
 
     ticks = BotTick.objects.filter(bot_id__in=fleet, candle_start=due[0][1])
     statuses = dict.fromkeys(BotTick.Status.values, 0)
@@ -261,6 +289,7 @@ def run(bots: int, mode: str, sim_port: int, sample: int) -> dict[str, float]:
     return {
         "ticks": len(due),
         "dispatch_s": dispatch_s,
+        "worker_cpu_s": worker_cpu_s,
         "seconds": elapsed,
         "last_finished_s": (last_finished - dispatched_at).total_seconds(),
         "ticks_per_s": len(due) / elapsed if elapsed else 0.0,
@@ -311,18 +340,19 @@ def main() -> None:
     from django.conf import settings
 
     workers = start_workers(args.workers, tmp)
-    time.sleep(4)
     try:
+        ready_s = wait_for_workers(args.workers)
         print(
-            f"engine ticks: {args.workers} worker processes (solo pool), simulator on :{sim_port}, 2 cores"
+            f"engine ticks: {args.workers} worker processes (solo pool, ready after {ready_s:.1f} s), "
+            f"simulator on :{sim_port}, 2 cores"
         )
         for mode in args.modes:
             for count in args.bots:
-                r = run(count, mode, sim_port, args.sample)
+                r = run(count, mode, sim_port, args.sample, [w.pid for w in workers])
                 print(
                     f"{mode:>7} {count:>5} bots: {r['ticks']} ticks, all done {r['seconds']:.2f} s after the "
                     f"dispatch began ({r['ticks_per_s']:.0f} ticks/s; dispatch itself {r['dispatch_s'] * 1000:.0f} ms; "
-                    f"last tick finished at {r['last_finished_s']:.2f} s)\n"
+                    f"last tick finished at {r['last_finished_s']:.2f} s; workers' CPU {r['worker_cpu_s']:.2f} s)\n"
                     f"{'':>19}orders: {r['orders']:.0f} (sent {r['sent']:.0f}, simulated {r['simulated']:.0f}, "
                     f"unknown {r['unknown']:.0f}, rejected {r['rejected']:.0f}); dispatch->order claimed for "
                     f"sending p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms max {r['max_ms']:.0f} ms; "

@@ -90,7 +90,12 @@ def ticks_dispatch() -> list[tuple[int, datetime]]:
     # Each bot ticks on its own environment's candles: group the running pairs by market-data
     # environment (a key's environment, demo trading reading mainnet's; no key: the default).
     # Only an active tenant's bots are due: a suspended, disabled or erased one gets no new tick.
-    trading = Bot.objects.filter(state=Bot.State.RUNNING, tenant__status=Tenant.Status.ACTIVE)
+    # Those tenants are few, so their ids are read first and excluded: the bot queries stay on one
+    # table. Joined to the tenants, a fleet written since the last ANALYZE was planned as a nested
+    # loop reading every tenant for every bot (0.5 s per query at 1,000 bots, growing with the
+    # square of the fleet).
+    halted = list(Tenant.objects.exclude(status=Tenant.Status.ACTIVE).values_list("id", flat=True))
+    trading = Bot.objects.filter(state=Bot.State.RUNNING).exclude(tenant_id__in=halted)
     groups: dict[tuple[str, str, str], set[str | None]] = {}
     for key_env, symbol, timeframe in (
         trading.order_by().values_list("connection__environment", "symbol", "timeframe").distinct()

@@ -260,6 +260,41 @@ def test_a_chunk_costs_the_same_queries_for_two_bots_or_eight(sim):
     assert counts[0] == counts[1], counts
 
 
+def test_dispatch_reads_the_bots_alone_in_the_same_queries_for_two_bots_or_eight(sim):
+    """The dispatch skips a suspended tenant's bots in as many queries for eight bots as for two,
+    and reads the bots without joining the tenants (halted ones are excluded by id): joined, a
+    fleet written since the last ANALYZE was planned as a loop over every tenant for every bot."""
+    from unittest import mock
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Tenant
+
+    counts, joined = [], []
+    for size in (2, 8):
+        Bot.objects.filter(state=Bot.State.RUNNING).update(state=Bot.State.PAUSED)
+        owner, halted = client_with_2fa(), client_with_2fa()
+        bots = [running_bot(owner, mode=Bot.Mode.DRY_RUN, name=f"d{size}-{i}") for i in range(size)]
+        running_bot(halted, mode=Bot.Mode.DRY_RUN, name=f"h{size}")
+        Tenant.objects.filter(pk=halted.tenant.pk).update(status=Tenant.Status.SUSPENDED)
+        sim.advance(minutes=15)
+        candles_sync()
+
+        with mock.patch("bots.tasks.tick_batch.delay"), CaptureQueriesContext(connection) as ctx:
+            due = ticks_dispatch()
+
+        assert sorted(bot_id for bot_id, _ in due) == sorted(bot.pk for bot in bots)
+        counts.append(len(ctx.captured_queries))
+        joined += [
+            q["sql"]
+            for q in ctx.captured_queries
+            if 'FROM "bots_bot"' in q["sql"] and '"accounts_tenant"' in q["sql"]
+        ]
+    assert counts[0] == counts[1], counts
+    assert joined == []
+
+
 def test_a_bot_kill_switch_stops_that_bot_only(sim):
     """A bot's switch blocks its new orders; its tenant's other bots keep trading."""
     from bots.models import KillSwitch
