@@ -71,8 +71,8 @@ def reconcile(connection_id: int) -> dict[str, object]:
     max_retries=20,
 )
 def tenant_halt(tenant_id: str) -> dict[str, int]:
-    """Sent by name when a tenant is suspended, disabled or erased: cancel its open orders
-    (retried on exchange errors; reconciliation also cancels on each run meanwhile)."""
+    """Enqueued when a tenant is suspended or disabled (``on_accounts_event``): cancel its open
+    orders (retried on exchange errors; reconciliation also cancels on each run meanwhile)."""
     import uuid
 
     from bots.services.protection import tenant_trading_halt
@@ -166,3 +166,16 @@ def books_check() -> dict[str, int]:
         checked += 1
         divergent += check_account(connection=connection).divergent
     return {"checked": checked, "divergent": divergent}
+
+
+def on_accounts_event(event: object) -> None:
+    """``ACCOUNTS_EVENT_HANDLERS``: a halted tenant's open orders are cancelled, here and now when
+    asked (erasure, before the keys go), else by ``tenant_halt`` in the background."""
+    from accounts.events import TradingHalted
+
+    if not isinstance(event, TradingHalted):
+        return
+    if event.now:
+        tenant_halt.run(tenant_id=str(event.tenant.pk))
+    else:
+        tenant_halt.delay(str(event.tenant.pk))
