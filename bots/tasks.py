@@ -24,14 +24,6 @@ def tick_batch(bot_ids: list[int], candle_start: str) -> int:
     return len(bot_ids)
 
 
-@shared_task(name="bots.tick", track_runs=False)
-def tick(bot_id: int, candle_start: str) -> str:
-    """One bot, one candle. ``BotTick`` is its run record (so no TaskRun row per tick)."""
-    from bots.services.ticks import tick_run
-
-    return str(tick_run(bot_id=bot_id, candle_start=datetime.fromisoformat(candle_start)).status)
-
-
 @shared_task(name="bots.reconcile_all")
 def reconcile_all() -> int:
     """Beat (every minute) and worker start: one reconciliation per exchange account with bots,
