@@ -625,7 +625,7 @@ def _bots_health(ticks: Sequence[BotTick], results: dict[int, _Result]) -> None:
     ``BOT_ERROR_AFTER_FAILED_TICKS`` the bot goes to the error state with one alert. An unusable
     key puts the bot in error at once; a key the exchange refused is checked again right away
     (the daily check's service), which puts every bot on it in error with one alert."""
-    from accounts.services.exchange_keys import exchange_key_validate
+    from exchange.services.keys import exchange_key_validate
 
     limit = int(settings.BOT_ERROR_AFTER_FAILED_TICKS)
     changed: list[Bot] = []

@@ -98,7 +98,7 @@ def _row_of_every_kind(owner) -> None:
     from bots.models import Alert, BotPosition, KillSwitch, RiskTemplate
     from bots.services.notify import notification_settings_save
     from bots.services.settings import bot_create
-    from ops.perf_data import seed_history
+    from demo.perf_data import seed_history
 
     bot = bot_create(
         tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"),

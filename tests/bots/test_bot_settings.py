@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.services.exchange_keys import exchange_key_replace
 from bots.models import Bot, RiskTemplate
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.settings import BotSettingsError, bot_create, bot_update_settings, limits_for
+from exchange.services.keys import exchange_key_replace
 from tests.factories import client_with_2fa, connection_with_account
 
 pytestmark = pytest.mark.django_db

@@ -54,7 +54,7 @@ def run_due_ticks() -> list[BotTick]:
 
 
 def connect_live(sim, owner):
-    from accounts.services.exchange_keys import exchange_key_connect
+    from exchange.services.keys import exchange_key_connect
 
     uid, key, secret = sim.create_account(usdt="10000")
     connection = exchange_key_connect(

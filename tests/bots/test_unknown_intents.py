@@ -10,7 +10,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from accounts.services.exchange_keys import exchange_key_connect
 from bots.models import Alert, Bot, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
 from bots.services.reconcile import reconcile_connection
@@ -19,6 +18,7 @@ from bots.services.ticks import tick_run, ticks_dispatch
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
+from exchange.services.keys import exchange_key_connect
 from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit

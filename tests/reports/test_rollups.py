@@ -9,7 +9,7 @@ import pytest
 
 from bots.models import BotFill, EquitySnapshot, RiskTemplate
 from bots.services.settings import bot_create
-from ops.perf_data import seed_history
+from demo.perf_data import seed_history
 from reports import metrics
 from reports.models import EquityRollup
 from reports.selectors import RANGES, trade_figures

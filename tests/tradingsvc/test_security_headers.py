@@ -40,7 +40,7 @@ def test_no_client_page_breaks_under_the_policy(live_server, chromium):
     """Every client page, the chart included, runs in Chromium without one policy violation."""
     from bots.models import RiskTemplate
     from bots.services.settings import bot_create
-    from ops.perf_data import seed_history
+    from demo.perf_data import seed_history
     from tests.fixtures.browser import log_in_with_2fa
 
     owner = client_with_2fa()

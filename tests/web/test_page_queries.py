@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bots.models import RiskTemplate
 from bots.services.settings import bot_create
-from ops.perf_data import seed_history
+from demo.perf_data import seed_history
 from reports.selectors import MAX_POINTS
 from tests.factories import client_with_2fa, login_with_2fa
 

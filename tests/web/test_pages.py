@@ -13,7 +13,7 @@ from django.urls import reverse
 from bots.forms import BotSettingsForm
 from bots.models import Alert, Bot, RiskTemplate
 from bots.services.settings import bot_create
-from ops.perf_data import seed_history
+from demo.perf_data import seed_history
 from tests.factories import TEST_PASSWORD, client_with_2fa, login_with_2fa, reauthenticate
 
 pytestmark = pytest.mark.django_db

@@ -15,11 +15,11 @@ from django.conf import settings
 
 from accounts.mfa import client_totp_activate, client_totp_secret
 from accounts.models import Membership, Tenant, User
-from accounts.services.exchange_keys import exchange_key_connect
 from bots.models import Bot, RiskTemplate
 from bots.services.lifecycle import bot_transition
 from bots.services.settings import bot_create
 from exchange.models import ExchangeConnection
+from exchange.services.keys import exchange_key_connect
 
 DEMO_CLIENTS = (
     ("conservative", "Cautious Capital", "ETHUSDT"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import ExchangeKeyForm, ReplaceKeyForm, ViewerInviteForm
+from accounts.forms import ViewerInviteForm
 from accounts.models import Invitation
 from accounts.selectors import (
     request_membership,
@@ -23,13 +23,6 @@ from accounts.selectors import (
     tenant_object_or_404,
 )
 from accounts.services.data_rights import tenant_deletion_request, tenant_export_zip
-from accounts.services.exchange_keys import (
-    KeyRefused,
-    exchange_key_connect,
-    exchange_key_replace,
-    exchange_key_retire,
-    exchange_key_validate,
-)
 from accounts.services.invitations import (
     InvitationError,
     invitation_create_viewer,
@@ -44,7 +37,15 @@ from accounts.views.access import (
     reauthentication_url,
     signed_in_user,
 )
+from exchange.forms import ExchangeKeyForm, ReplaceKeyForm
 from exchange.models import ExchangeConnection
+from exchange.services.keys import (
+    KeyRefused,
+    exchange_key_connect,
+    exchange_key_replace,
+    exchange_key_retire,
+    exchange_key_validate,
+)
 
 
 @require_GET

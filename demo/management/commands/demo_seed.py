@@ -51,7 +51,7 @@ class Command(BaseCommand):
             )
         )
         if options["with_clients"]:
-            from ops.demo_data import demo_clients_seed
+            from demo.demo_data import demo_clients_seed
 
             lines = ["  Client logins (the web app: http://127.0.0.1:8000/accounts/login/):"]
             for client in demo_clients_seed():

@@ -2,11 +2,12 @@
 
 A key is checked with Bybit *before* it is stored: it must be known on the chosen environment, able
 to trade derivatives, not read-only, and unable to withdraw funds. Each refusal says what to change
-on Bybit's key page. The same checks run daily on stored keys (``accounts.tasks``).
+on Bybit's key page. The same checks run daily on stored keys (``exchange.tasks``).
 
 Rotation never leaves a moment without a working key: the new key is connected and validated
 first, then everything that used the old key is switched to the new one in one transaction, and
-only then is the old key retired (its sealed material erased).
+only then is the old key retired (its sealed material erased). The apps above the exchange hear of
+a check and of a rotation through ``exchange.events`` (the engine watches keys and moves its bots).
 """
 
 from __future__ import annotations
@@ -14,32 +15,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.events import AccountsEvent, ExportPart, TenantErasing, TenantExporting
 from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
 from exchange.credentials import Credentials, credentials_seal
 from exchange.errors import AuthenticationError, ExchangeError, PermissionDeniedError
+from exchange.events import key_checked, key_replaced
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeConnection, ExchangeEnvironment
 from exchange.types import ApiKeyInfo
 from tradingsvc.lib.secret import Secret
 
 _KEY_SHAPE = re.compile(r"^[A-Za-z0-9]{10,64}$")
-
-
-_KEY_USERS: list[tuple[str, str]] = []
-
-
-def register_key_user(model_label: str, field: str) -> None:
-    """Declare that ``model.field`` (a foreign key to a connection) should follow key rotation."""
-    if (model_label, field) not in _KEY_USERS:
-        _KEY_USERS.append((model_label, field))
 
 
 class KeyRefused(Exception):
@@ -193,9 +186,7 @@ def exchange_key_validate(
             connection.last_error = ""
     connection.save()
     after = {"status": connection.status, "last_error": connection.last_error}
-    from bots.services.watch import watch_key  # bots builds on accounts, not the reverse
-
-    watch_key(connection)
+    key_checked(connection)
     if after != before:
         audit_record(
             action="key.validated", actor=by, tenant=connection.tenant, target=connection,
@@ -228,7 +219,7 @@ def exchange_key_replace(
 ) -> int:
     """Switch everything that uses ``old`` to the already validated ``new``, then retire ``old``.
 
-    What "uses" a key is declared with :func:`register_key_user` (bots do, in ``bots.apps``);
+    What uses a key is up to the handlers of ``exchange.events.KeyReplaced`` (bots do);
     history such as executions stays with the key that produced it. Returns the rows switched.
     """
     if old.tenant_id != new.tenant_id or old.environment != new.environment:
@@ -245,13 +236,42 @@ def exchange_key_replace(
         )
     if new.status != ExchangeConnection.Status.ACTIVE:
         raise KeyRefused(_("Validate the new key first: only a working key can take over."))
-    switched = 0
-    for model_label, field in _KEY_USERS:
-        model = apps.get_model(model_label)
-        switched += model._default_manager.filter(**{field: old}).update(**{field: new})
+    switched = key_replaced(old=old, new=new)
     audit_record(
         action="key.rotated", actor=by, tenant=old.tenant, target=new, request=request,
         before={"key_last4": old.api_key_last4}, after={"key_last4": new.api_key_last4, "switched": switched},
     )  # fmt: skip
     exchange_key_retire(connection=old, by=by, request=request)
     return switched
+
+
+def on_accounts_event(event: AccountsEvent) -> ExportPart | None:
+    """``ACCOUNTS_EVENT_HANDLERS``: an erased tenant's keys lose their sealed material and label;
+    an export lists the keys with chosen fields (never a secret)."""
+    if isinstance(event, TenantErasing):
+        ExchangeConnection.objects.filter(tenant=event.tenant).update(
+            api_key_sealed="",
+            api_secret_sealed="",
+            label="",
+            status=ExchangeConnection.Status.RETIRED,
+        )
+    elif isinstance(event, TenantExporting):
+        return ExportPart(files={"exchange_keys": _keys_export_rows(event.tenant)})
+    return None
+
+
+def _keys_export_rows(tenant: Tenant) -> list[dict[str, object]]:
+    return [
+        {
+            "environment": c.environment,
+            "label": c.label,
+            "key_last4": c.api_key_last4,
+            "status": c.status,
+            "permissions": c.permissions,
+            "read_only": c.read_only,
+            "last_validated": c.last_validated_at,
+            "expires": c.key_expires_at,
+            "created": c.created_at,
+        }
+        for c in ExchangeConnection.objects.filter(tenant=tenant)
+    ]
