@@ -13,7 +13,13 @@ closes one candle, dispatches, and waits until every tick is done. It prints:
 - database queries per tick, counted in-process on extra sample bots run through the workers' code
   path (``ticks_run`` on chunks of ``TICK_BATCH_SIZE``) with the whole fleet in the database: on a
   tick that orders and on the next one;
+- the CPU time the workers spent from the dispatch until no tick was pending (on a shared machine
+  it varies less than the wall time);
 - the peak memory (VmHWM) of each worker process.
+
+The first candle is closed only once every worker beats and the queue is empty: a worker needs
+6-8 s of CPU to start (Django, Celery, the ASGI stack), and the fixed 4 s wait this replaced let
+the timing include the workers' own start whenever they were slower than the fleet's creation.
 
 It uses its own PostgreSQL database (``bench_tradingsvc``) and Redis database 12, so it never
 touches test or demo data. Live bots each get their own simulator account; the gateway's per-IP
