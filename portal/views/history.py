@@ -75,7 +75,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
     }
-    return render(request, "bots/history.html", context)
+    return render(request, "portal/history.html", context)
 
 
 def _csv_rows(rows: QuerySet[Any], columns: list[tuple[str, str]]) -> Iterator[list[object]]:
