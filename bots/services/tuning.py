@@ -21,6 +21,7 @@ from accounts.services.audit import audit_record
 from bots.models import Bot, RiskTemplate
 from bots.risk import RiskLimits, risk_warnings
 from bots.strategies import InvalidParameters, ParamKind, ParamSpec, get_strategy
+from bots.texts import rendered, rendered_errors
 from exchange.models import ExchangeConnection
 
 TUNABLE_LIMITS = (
@@ -140,11 +141,11 @@ def _validated_params(template: RiskTemplate, params: dict[str, Any]) -> dict[st
     try:
         cleaned = strategy.clean_params(params)
     except InvalidParameters as exc:
-        raise BotTuningError(exc.errors) from None
+        raise BotTuningError(rendered_errors(exc.errors)) from None
     errors: dict[str, str] = {}
     for spec in strategy.params:
         value, bounds = cleaned.get(spec.name), param_bounds(template, spec)
-        context = {"label": spec.label, "template": template.name}
+        context = {"label": rendered(spec.label), "template": template.name}
         if bounds is None:
             if value != template_param(template, spec):
                 errors[spec.name] = _("%(label)s is fixed by the %(template)s template.") % context
