@@ -68,7 +68,7 @@ def main() -> None:
     from bots.models import Bot, BotFill, RiskTemplate
     from bots.services.lifecycle import bot_transition
     from bots.services.orders import intent_send, intent_write, order_link_id
-    from bots.services.settings import bot_create
+    from bots.services.tuning import bot_create
     from exchange.gateway import ExchangeGateway
     from exchange.instruments import instruments_forget
     from exchange.services.keys import exchange_key_connect

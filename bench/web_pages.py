@@ -70,7 +70,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from bots.models import RiskTemplate
-    from bots.services.settings import bot_create
+    from bots.services.tuning import bot_create
     from demo.perf_data import seed_history
     from tests.factories import client_with_2fa, login_with_2fa
 

@@ -1,7 +1,7 @@
 """Client forms for bots: creation from a template, tuning built from schemas, filters, alerts.
 
 Forms only shape input; the rules (bounds, one bot per symbol and key, risk warnings) live in
-``bots.services.settings`` and come back as field errors, so every form keeps what was typed.
+``bots.services.tuning`` and come back as field errors, so every form keeps what was typed.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 from bots.models import Bot, RiskTemplate
-from bots.services.settings import LIMIT_LABELS, TUNABLE_LIMITS, param_bounds
+from bots.services.tuning import LIMIT_LABELS, TUNABLE_LIMITS, param_bounds
 from bots.strategies import ParamKind, ParamSpec, get_strategy
+from bots.texts import rendered
 from exchange.models import ExchangeConnection
 
 PARAM_PREFIX = "param_"
@@ -97,19 +98,22 @@ def _param_field(spec: ParamSpec, initial: Any, bounds: Any) -> forms.Field:
     if spec.kind is ParamKind.BOOL:
         allowed = bounds or []
         param = forms.BooleanField(
-            label=spec.label, initial=initial, required=False, disabled=len(set(allowed)) < 2
+            label=rendered(spec.label),
+            initial=initial,
+            required=False,
+            disabled=len(set(allowed)) < 2,
         )
     else:
         low, high = bounds if bounds else (spec.minimum, spec.maximum)
         if spec.kind is ParamKind.INT:
             param = forms.IntegerField(
-                label=spec.label, initial=initial, disabled=bounds is None,
+                label=rendered(spec.label), initial=initial, disabled=bounds is None,
                 min_value=int(low) if low is not None else None,
                 max_value=int(high) if high is not None else None,
             )  # fmt: skip
         else:
             param = forms.DecimalField(
-                label=spec.label, initial=initial, min_value=low, max_value=high,
+                label=rendered(spec.label), initial=initial, min_value=low, max_value=high,
                 disabled=bounds is None,
             )  # fmt: skip
             param.widget.attrs["step"] = "any"
@@ -117,9 +121,9 @@ def _param_field(spec: ParamSpec, initial: Any, bounds: Any) -> forms.Field:
             allowed_text = _("Allowed: %(low)s to %(high)s") % {
                 "low": _plain(Decimal(str(low))), "high": _plain(Decimal(str(high)))
             }  # fmt: skip
-            param.help_text = f"{spec.help} {allowed_text}".strip()
+            param.help_text = f"{rendered(spec.help)} {allowed_text}".strip()
             return param
-    param.help_text = spec.help if not param.disabled else _("Fixed by the template.")
+    param.help_text = rendered(spec.help) if not param.disabled else _("Fixed by the template.")
     return param
 
 
@@ -133,7 +137,7 @@ def _plain(value: Decimal) -> str:
     return str(localize(_plain_decimal(value)))
 
 
-class BotSettingsForm(forms.Form):
+class BotTuningForm(forms.Form):
     """Risk limits within the template's bounds and the strategy's parameters, from their schema."""
 
     def __init__(self, *args: Any, bot: Bot, **kwargs: Any) -> None:

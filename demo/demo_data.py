@@ -17,7 +17,7 @@ from accounts.mfa import client_totp_activate, client_totp_secret
 from accounts.models import Membership, Tenant, User
 from bots.models import Bot, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import ExchangeConnection
 from exchange.services.keys import exchange_key_connect
 

@@ -61,8 +61,8 @@ from bots.services.fills import intents_fill_simulated
 from bots.services.lifecycle import bot_error, bot_transition
 from bots.services.live import publish_bot_event, publish_fill
 from bots.services.orders import intents_send_many, intents_write_many
-from bots.services.settings import limits_for
 from bots.services.snapshots import snapshot_account_equity
+from bots.services.tuning import limits_for
 from bots.strategies import Bar, NoDecision, NoDecisionCode, Signal, Target, get_strategy
 from exchange.gateway import ExchangeGateway, gateway_for_connection
 from exchange.instruments import instrument_get

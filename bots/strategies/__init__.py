@@ -1,10 +1,8 @@
-"""Strategy plug-ins: pure functions, listed in :data:`REGISTRY`; Django only for gettext markers.
+"""Strategy plug-ins: pure functions, listed in :data:`REGISTRY`; no Django (texts: ``text._``).
 
 Add a strategy by writing a module with a ``STRATEGY`` and listing it here; forms, admin and the
 engine read its parameter schema from the registry.
 """
-
-from django.utils.translation import gettext as _
 
 from bots.strategies import mean_reversion, trend_ema
 from bots.strategies.base import (
@@ -19,6 +17,7 @@ from bots.strategies.base import (
     Target,
     decision_window,
 )
+from bots.strategies.text import _
 
 REGISTRY: dict[str, Strategy] = {s.name: s for s in (trend_ema.STRATEGY, mean_reversion.STRATEGY)}
 

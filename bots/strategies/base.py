@@ -7,9 +7,10 @@ equity or whether it runs live or in a backtest; the risk manager turns a signal
 each bot. Because a signal depends only on (strategy, parameters, candles), it is computed once per
 candle and shared by every bot that runs the same strategy with the same parameters.
 
-Labels and parameter errors are shown to clients, so they are marked for translation: that is the
-one Django import here. ``gettext_lazy`` reads no settings until a label is shown, so the strategies
-still import, and compute signals, without Django settings (backtests, notebooks).
+Labels and parameter errors are shown to clients, so they are marked for translation with
+``bots.strategies.text._``: English plus parameters, translated by the pages when shown. Strategies
+import no Django (the import contract in ``pyproject.toml`` says so): they run anywhere (backtests,
+notebooks).
 """
 
 from __future__ import annotations
@@ -19,12 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.utils.translation import gettext as _
-
-if TYPE_CHECKING:
-    from django.utils.functional import _StrOrPromise
+from bots.strategies.text import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +117,8 @@ class ParamSpec:
     name: str
     kind: ParamKind
     default: Any
-    label: _StrOrPromise
-    help: _StrOrPromise = ""
+    label: str
+    help: str = ""
     minimum: Decimal | None = None
     maximum: Decimal | None = None
 
@@ -165,7 +163,7 @@ class Strategy:
     """A registered strategy: its function, parameters and how many candles it needs."""
 
     name: str
-    label: _StrOrPromise
+    label: str
     description: str
     params: tuple[ParamSpec, ...]
     signal: SignalFn
@@ -181,7 +179,8 @@ class Strategy:
             try:
                 cleaned[spec.name] = spec.parse(raw.get(spec.name, spec.default))
             except ValueError as exc:
-                errors[spec.name] = str(exc)
+                # The ``Text`` itself (not ``str(exc)``), so that the page can translate it.
+                errors[spec.name] = exc.args[0] if exc.args else str(exc)
         unknown = set(raw) - {p.name for p in self.params}
         for name in sorted(unknown):
             errors[name] = _("%(name)s: not a parameter of %(strategy)s.") % {

@@ -12,10 +12,9 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from bots.strategies.base import Bar, ParamKind, ParamSpec, Signal, Strategy, Target
 from bots.strategies.indicators import atr, rsi, sma, stdev
+from bots.strategies.text import _
 
 PARAMS = (
     ParamSpec("bb_period", ParamKind.INT, 20, _("Bollinger period (candles)"), minimum=Decimal(5), maximum=Decimal(200)),

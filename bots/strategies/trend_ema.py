@@ -11,10 +11,9 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from bots.strategies.base import Bar, ParamKind, ParamSpec, Signal, Strategy, Target
 from bots.strategies.indicators import atr, ema
+from bots.strategies.text import _
 
 PARAMS = (
     ParamSpec("fast_period", ParamKind.INT, 12, _("Fast EMA (candles)"), minimum=Decimal(2), maximum=Decimal(200)),

@@ -50,7 +50,7 @@ from exchange.services.keys import (
 
 @require_GET
 @membership_required
-def client_team(request: HttpRequest) -> HttpResponse:
+def team(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     context = {
         "membership": membership,
@@ -58,13 +58,13 @@ def client_team(request: HttpRequest) -> HttpResponse:
         "invitations": tenant_invitations(membership.tenant).filter(accepted_at=None)[:50],
         "form": ViewerInviteForm(),
     }
-    return render(request, "accounts/team.html", context)
+    return render(request, "portal/team.html", context)
 
 
 @require_POST
 @owner_required
-@fresh_password_required("client_team")
-def client_team_invite(request: HttpRequest) -> HttpResponse:
+@fresh_password_required("portal:team")
+def team_invite(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = ViewerInviteForm(request.POST)
     if form.is_valid():
@@ -81,14 +81,14 @@ def client_team_invite(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
             )
-            return redirect("client_team")
+            return redirect("portal:team")
     context = {
         "membership": membership,
         "members": tenant_members(membership.tenant),
         "invitations": tenant_invitations(membership.tenant).filter(accepted_at=None)[:50],
         "form": form,
     }
-    return render(request, "accounts/team.html", context, status=400)
+    return render(request, "portal/team.html", context, status=400)
 
 
 def _invitation_action(
@@ -103,18 +103,18 @@ def _invitation_action(
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
-    return redirect("client_team")
+    return redirect("portal:team")
 
 
 @require_POST
 @owner_required
-def client_invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def team_invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return _invitation_action(request, pk, invitation_revoke, _("Invitation withdrawn."))
 
 
 @require_POST
 @owner_required
-def client_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def team_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     return _invitation_action(
         request, pk, invitation_resend, _("Invitation sent again with a new link.")
     )
@@ -122,7 +122,7 @@ def client_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @membership_required
-def client_audit(request: HttpRequest) -> HttpResponse:
+def audit(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     events = tenant_audit_events(membership.tenant)
     action = request.GET.get("action", "").strip()
@@ -130,14 +130,14 @@ def client_audit(request: HttpRequest) -> HttpResponse:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
-        request, "accounts/audit.html", {"membership": membership, "page": page, "action": action}
+        request, "portal/audit.html", {"membership": membership, "page": page, "action": action}
     )
 
 
 @require_GET
 @membership_required
-def client_security(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/security.html", {"membership": request_membership(request)})
+def security(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/security.html", {"membership": request_membership(request)})
 
 
 def _keys_page(
@@ -152,22 +152,22 @@ def _keys_page(
         # The secret is typed only after the password was confirmed, so it is never posted to
         # a view that must turn it away (see fresh_password_required).
         "password_confirmed": password_recently_confirmed(request),
-        "reauthenticate_url": reauthentication_url(request, next_url=reverse("client_keys")),
+        "reauthenticate_url": reauthentication_url(request, next_url=reverse("portal:keys")),
     }
-    return render(request, "accounts/keys.html", context, status=status)
+    return render(request, "portal/keys.html", context, status=status)
 
 
 @require_GET
 @membership_required
-def client_keys(request: HttpRequest) -> HttpResponse:
+def keys(request: HttpRequest) -> HttpResponse:
     """The tenant's exchange keys: last four characters, permissions, validation state; never a secret."""
     return _keys_page(request)
 
 
 @require_POST
 @owner_required
-@fresh_password_required("client_keys")
-def client_key_connect(request: HttpRequest) -> HttpResponse:
+@fresh_password_required("portal:keys")
+def key_connect(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = ExchangeKeyForm(request.POST)
     if form.is_valid():
@@ -188,13 +188,13 @@ def client_key_connect(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Key …%(last4)s connected and validated.") % {"last4": connection.api_key_last4},
             )
-            return redirect("client_keys")
+            return redirect("portal:keys")
     return _keys_page(request, form, status=400)
 
 
 @require_POST
 @owner_required
-def client_key_validate(request: HttpRequest, pk: int) -> HttpResponse:
+def key_validate(request: HttpRequest, pk: int) -> HttpResponse:
     membership = request_membership(request)
     connection = tenant_object_or_404(ExchangeConnection.objects.all(), membership.tenant, pk=pk)
     connection = exchange_key_validate(
@@ -204,31 +204,31 @@ def client_key_validate(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The key works."))
     else:
         messages.error(request, connection.last_error)
-    return redirect("client_keys")
+    return redirect("portal:keys")
 
 
 @require_POST
 @owner_required
-@fresh_password_required("client_keys")
-def client_key_delete(request: HttpRequest, pk: int) -> HttpResponse:
+@fresh_password_required("portal:keys")
+def key_delete(request: HttpRequest, pk: int) -> HttpResponse:
     membership = request_membership(request)
     connection = tenant_object_or_404(ExchangeConnection.objects.all(), membership.tenant, pk=pk)
     exchange_key_retire(connection=connection, by=signed_in_user(request), request=request)
     messages.success(request, _("Key deleted."))
-    return redirect("client_keys")
+    return redirect("portal:keys")
 
 
 @require_POST
 @owner_required
-@fresh_password_required("client_keys")
-def client_key_replace(request: HttpRequest, pk: int) -> HttpResponse:
+@fresh_password_required("portal:keys")
+def key_replace(request: HttpRequest, pk: int) -> HttpResponse:
     """Rotation: move everything from this key to a newer, validated one, then delete this one."""
     membership = request_membership(request)
     old = tenant_object_or_404(ExchangeConnection.objects.all(), membership.tenant, pk=pk)
     form = ReplaceKeyForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the new key that replaces this one."))
-        return redirect("client_keys")
+        return redirect("portal:keys")
     new = tenant_object_or_404(
         ExchangeConnection.objects.all(), membership.tenant, pk=form.cleaned_data["replacement"]
     )
@@ -241,13 +241,13 @@ def client_key_replace(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _("Key rotated: everything now uses …%(last4)s.") % {"last4": new.api_key_last4},
         )
-    return redirect("client_keys")
+    return redirect("portal:keys")
 
 
 @require_POST
 @owner_required
-@fresh_password_required("client_security")
-def client_data_export(request: HttpRequest) -> HttpResponse:
+@fresh_password_required("portal:security")
+def data_export(request: HttpRequest) -> HttpResponse:
     """Everything held on the tenant, as a zip download (owner only, after reauthentication)."""
     membership = request_membership(request)
     payload = tenant_export_zip(
@@ -261,13 +261,13 @@ def client_data_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-@fresh_password_required("client_security")
-def client_data_delete(request: HttpRequest) -> HttpResponse:
+@fresh_password_required("portal:security")
+def data_delete(request: HttpRequest) -> HttpResponse:
     """Ask for erasure; typing DELETE confirms it. The operator carries it out."""
     membership = request_membership(request)
     if request.POST.get("confirm", "").strip().upper() != "DELETE":
         messages.error(request, _("Type DELETE to confirm that you want your data erased."))
-        return redirect("client_security")
+        return redirect("portal:security")
     tenant_deletion_request(tenant=membership.tenant, by=signed_in_user(request), request=request)
     messages.success(
         request,
@@ -275,4 +275,4 @@ def client_data_delete(request: HttpRequest) -> HttpResponse:
             "Your request is recorded. We will erase your data and confirm by email; invoices and the audit trail are kept anonymised, as the law requires."
         ),
     )
-    return redirect("client_security")
+    return redirect("portal:security")

@@ -25,4 +25,4 @@ def activity(request: HttpRequest) -> HttpResponse:
         "page": page,
         "only_orders": request.GET.get("orders") == "1",
     }
-    return render(request, "bots/activity.html", context)
+    return render(request, "portal/activity.html", context)

@@ -31,7 +31,7 @@ CONFIRMED = "yes"
 
 
 def _back(request: HttpRequest) -> HttpResponse:
-    return redirect_back(request, "client_home")
+    return redirect_back(request, "portal:dashboard")
 
 
 def _done_message(action: str, bot: Bot) -> str:
@@ -64,11 +64,11 @@ def bot_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     membership = request_membership(request)
     bot = tenant_object_or_404(Bot.objects.all(), membership.tenant, pk=pk)
     if action not in ACTIONS:
-        return redirect("client_home")
+        return redirect("portal:dashboard")
     flatten = request.POST.get("flatten") == "on"
     if action == "stop" and request.POST.get("confirmed") != CONFIRMED:
         return render(
-            request, "bots/confirm_stop.html", {"bot": bot, "flatten": flatten}, status=200
+            request, "portal/confirm_stop.html", {"bot": bot, "flatten": flatten}, status=200
         )
     try:
         if action == "stop" and flatten:
@@ -92,7 +92,7 @@ def emergency_stop(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     flatten = request.POST.get("flatten") == "on"
     if request.POST.get("confirmed") != CONFIRMED:
-        return render(request, "bots/confirm_emergency.html", {"flatten": flatten})
+        return render(request, "portal/confirm_emergency.html", {"flatten": flatten})
     switch = kill_switch_engage(
         scope=KillSwitch.Scope.TENANT, tenant=membership.tenant, by=signed_in_user(request),
         flatten=flatten, reason=_("Emergency stop from the dashboard."), request=request,

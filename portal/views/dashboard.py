@@ -1,6 +1,6 @@
 """The dashboard: every bot's state and P&L, positions, last orders and fills, alerts.
 
-The live part of the page is one fragment (``bots/_dashboard_live.html``): the page script
+The live part of the page is one fragment (``portal/_dashboard_live.html``): the page script
 fetches it again whenever the WebSocket says something changed, or every 30 s while the socket
 is down, so numbers are formatted once, on the server, in the client's language.
 """
@@ -29,14 +29,14 @@ def _context(request: HttpRequest) -> dict[str, object]:
         # Running bots that cannot decide yet say so ("warming up" / "waiting for market data").
         "readiness": bots_readiness([row.bot for row in summary.bots]),
         "can_change": membership.can_change,
-        "return_to": reverse("client_home"),  # the fragment's forms lead back to the page
+        "return_to": reverse("portal:dashboard"),  # the fragment's forms lead back to the page
     }
 
 
 @require_GET
 @membership_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "bots/dashboard.html", _context(request))
+    return render(request, "portal/dashboard.html", _context(request))
 
 
 @never_cache
@@ -44,4 +44,4 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @membership_required
 def dashboard_live(request: HttpRequest) -> HttpResponse:
     """The dashboard's live fragment, for the page script to swap in without a reload."""
-    return render(request, "bots/_dashboard_live.html", _context(request))
+    return render(request, "portal/_dashboard_live.html", _context(request))

@@ -19,15 +19,15 @@ def emergency_link_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = emergency_link_get(token=token)
         if request.method == "GET":
-            return render(request, "accounts/emergency_link.html", {"tenant": link.tenant})
+            return render(request, "portal/emergency_link.html", {"tenant": link.tenant})
         link = emergency_link_claim(token=token, request=request)
     except EmergencyLinkInvalid:
-        return render(request, "accounts/emergency_link_invalid.html", status=404)
+        return render(request, "portal/emergency_link_invalid.html", status=404)
     flatten = request.POST.get("flatten") == "on"
     kill_switch_engage(
         scope=KillSwitch.Scope.TENANT, tenant=link.tenant, by=link.user, flatten=flatten,
         reason="Emergency stop from the emailed link (account locked).", request=request,
     )  # fmt: skip
     return render(
-        request, "accounts/emergency_link_done.html", {"tenant": link.tenant, "flatten": flatten}
+        request, "portal/emergency_link_done.html", {"tenant": link.tenant, "flatten": flatten}
     )

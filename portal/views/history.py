@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -19,6 +19,7 @@ from accounts.views.access import membership_required
 from bots.forms import HistoryFilterForm
 from bots.selectors import recent_fills, recent_orders
 from tradingsvc.lib.spreadsheet import csv_cell
+from tradingsvc.lib.utc import utc_day_start
 
 PAGE_SIZE = 50
 ORDER_COLUMNS = [
@@ -52,10 +53,10 @@ def _filtered(request: HttpRequest) -> tuple[HistoryFilterForm, str, QuerySet[An
     if data.get("symbol"):
         rows = rows.filter(symbol__iexact=data["symbol"].strip())
     if data.get("date_from"):
-        start = datetime.combine(data["date_from"], time(0), tzinfo=UTC)
+        start = utc_day_start(data["date_from"])
         rows = rows.filter(**{f"{stamp}__gte": start})
     if data.get("date_to"):
-        end = datetime.combine(data["date_to"], time(0), tzinfo=UTC) + timedelta(days=1)
+        end = utc_day_start(data["date_to"]) + timedelta(days=1)
         rows = rows.filter(**{f"{stamp}__lt": end})
     return form, kind, rows
 
@@ -74,7 +75,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
     }
-    return render(request, "bots/history.html", context)
+    return render(request, "portal/history.html", context)
 
 
 def _csv_rows(rows: QuerySet[Any], columns: list[tuple[str, str]]) -> Iterator[list[object]]:

@@ -25,7 +25,7 @@ from bots.models import Alert, NotificationSettings
 from bots.selectors import open_alerts, tenant_bots
 from bots.services.alerts import alert_dismiss
 from bots.services.notify import notification_settings_save
-from bots.services.settings import bot_loss_thresholds_save
+from bots.services.tuning import bot_loss_thresholds_save
 
 
 def _page(
@@ -51,7 +51,7 @@ def _page(
         "has_webhook_secret": bool(current and current.webhook_secret_sealed),
         "webhook_attempts": WebhookAttempt.objects.for_tenant(tenant)[:20],
     }
-    return render(request, "bots/notifications.html", context, status=status)
+    return render(request, "portal/notifications.html", context, status=status)
 
 
 @require_GET
@@ -75,7 +75,7 @@ def notifications_save(request: HttpRequest) -> HttpResponse:
         messages.info(
             request, _("Confirm your password first, then send the form again: nothing was saved.")
         )
-        return redirect(reauthentication_url(request, next_url=reverse("notifications")))
+        return redirect(reauthentication_url(request, next_url=reverse("portal:notifications")))
     form = NotificationSettingsForm(request.POST, bots=list(tenant_bots(membership.tenant)))
     if (
         form.is_valid()
@@ -96,7 +96,7 @@ def notifications_save(request: HttpRequest) -> HttpResponse:
         request=request,
     )  # fmt: skip
     messages.success(request, _("Notification settings saved."))
-    return redirect("notifications")
+    return redirect("portal:notifications")
 
 
 @require_POST
@@ -106,4 +106,4 @@ def alert_dismiss_view(request: HttpRequest, pk: int) -> HttpResponse:
     alert = tenant_object_or_404(Alert.objects.all(), membership.tenant, pk=pk)
     alert_dismiss(alert=alert, by=signed_in_user(request))
     messages.success(request, _("Alert dismissed."))
-    return redirect_back(request, "notifications")
+    return redirect_back(request, "portal:notifications")

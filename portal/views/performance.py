@@ -51,4 +51,4 @@ def performance_page(request: HttpRequest) -> HttpResponse:
         "explain": metrics.METRIC_EXPLANATIONS,
         "undefined": metrics.UNDEFINED_EXPLANATIONS,
     }
-    return render(request, "reports/performance.html", context)
+    return render(request, "portal/performance.html", context)

@@ -17,15 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.selectors import request_membership, tenant_object_or_404
 from accounts.views.access import membership_required, owner_required, signed_in_user
-from bots.forms import BotCreateForm, BotSettingsForm
+from bots.forms import BotCreateForm, BotTuningForm
 from bots.market import bots_readiness
 from bots.models import Bot, RiskTemplate
-from bots.services.settings import (
-    BotSettingsError,
-    SettingsCheck,
+from bots.services.tuning import (
+    BotTuningError,
+    TuningCheck,
     bot_create,
-    bot_settings_check,
-    bot_update_settings,
+    bot_tuning_check,
+    bot_tuning_update,
 )
 
 
@@ -57,7 +57,7 @@ def _new_page(request: HttpRequest, form: BotCreateForm, status: int = 200) -> H
         "form": form,
         "templates": RiskTemplate.objects.filter(is_active=True),
     }
-    return render(request, "bots/bot_new.html", context, status=status)
+    return render(request, "portal/bot_new.html", context, status=status)
 
 
 def _bot_new_post(request: HttpRequest) -> HttpResponse:
@@ -71,7 +71,7 @@ def _bot_new_post(request: HttpRequest) -> HttpResponse:
                 symbol=data["symbol"], connection=data["connection"], mode=data["mode"],
                 by=signed_in_user(request), request=request,
             )  # fmt: skip
-        except BotSettingsError as exc:
+        except BotTuningError as exc:
             for name, message in exc.errors.items():
                 form.add_error(name if name in form.fields else None, message)
         else:
@@ -80,7 +80,7 @@ def _bot_new_post(request: HttpRequest) -> HttpResponse:
                 _("%(bot)s is ready. Check its settings, then start it.")
                 % {"bot": result.bot.name},
             )
-            return redirect("bot_settings", pk=result.bot.pk)
+            return redirect("portal:bot_tuning", pk=result.bot.pk)
     return _new_page(request, form, status=400)
 
 
@@ -92,11 +92,11 @@ def _bot(request: HttpRequest, pk: int) -> Bot:
     return bot
 
 
-def _settings_page(
+def _tuning_page(
     request: HttpRequest,
     bot: Bot,
-    form: BotSettingsForm,
-    check: SettingsCheck | None = None,
+    form: BotTuningForm,
+    check: TuningCheck | None = None,
     status: int = 200,
 ) -> HttpResponse:
     membership = request_membership(request)
@@ -107,26 +107,26 @@ def _settings_page(
         "membership": membership, "bot": bot, "form": form, "check": check,
         "readiness": bots_readiness([bot]).get(bot.pk),
     }  # fmt: skip
-    return render(request, "bots/bot_settings.html", context, status=status)
+    return render(request, "portal/bot_tuning.html", context, status=status)
 
 
 @require_GET
 @membership_required
-def bot_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def bot_tuning(request: HttpRequest, pk: int) -> HttpResponse:
     bot = _bot(request, pk)
-    return _settings_page(request, bot, BotSettingsForm(bot=bot))
+    return _tuning_page(request, bot, BotTuningForm(bot=bot))
 
 
-def _checked(request: HttpRequest, bot: Bot) -> tuple[BotSettingsForm, SettingsCheck | None]:
+def _checked(request: HttpRequest, bot: Bot) -> tuple[BotTuningForm, TuningCheck | None]:
     """The posted form and, when it is valid, what saving it would do."""
-    form = BotSettingsForm(request.POST, bot=bot)
+    form = BotTuningForm(request.POST, bot=bot)
     if not form.is_valid():
         return form, None
     try:
-        return form, bot_settings_check(
+        return form, bot_tuning_check(
             bot=bot, limits=form.limits(), strategy_params=form.strategy_params()
         )
-    except BotSettingsError as exc:
+    except BotTuningError as exc:
         form.add_service_errors(exc.errors)
         return form, None
 
@@ -148,19 +148,19 @@ def _raises_risk(request: HttpRequest) -> bool:
 @require_http_methods(["POST"])
 @owner_required
 @reauthentication_required(enabled=_raises_risk)
-def bot_settings_save(request: HttpRequest, pk: int) -> HttpResponse:
+def bot_tuning_save(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Check" shows errors and warnings; "Save" applies at the bot's next tick."""
     bot = _bot(request, pk)
     form, check = _checked(request, bot)
     if check is None:
-        return _settings_page(request, bot, form, status=400)
+        return _tuning_page(request, bot, form, status=400)
     if "check" in request.POST:
-        return _settings_page(request, bot, form, check)
-    result = bot_update_settings(
+        return _tuning_page(request, bot, form, check)
+    result = bot_tuning_update(
         bot=bot, by=signed_in_user(request), limits=form.limits(),
         strategy_params=form.strategy_params(), request=request,
     )  # fmt: skip
     messages.success(request, _("Settings saved: they apply at the next closed candle."))
     for warning in result.warnings:
         messages.warning(request, warning)
-    return redirect("bot_settings", pk=bot.pk)
+    return redirect("portal:bot_tuning", pk=bot.pk)

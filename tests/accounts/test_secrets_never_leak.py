@@ -55,9 +55,9 @@ def test_planted_secrets_appear_nowhere(simulator, settings, rendered_logs, sent
     # Every client page, as the owner.
     client = Client()
     client.force_login(owner.user)
-    for _route, pattern in client_urls():
+    for name, pattern in client_urls():
         if not pattern.pattern.converters:
-            response = client.get(reverse(pattern.name))
+            response = client.get(reverse(name))
             body = (
                 b"".join(response.streaming_content)  # CSV downloads stream
                 if response.streaming

@@ -15,8 +15,8 @@ from accounts.services.tenants import tenant_disable, tenant_suspend
 from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent, RiskTemplate
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from bots.tasks import deliver_alert, snapshot_equity, tenant_halt
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget

@@ -45,8 +45,8 @@ from bots.models import Bot, BotFill, BotPosition, BotTick, CapitalFlow, OrderIn
 from bots.services.books import FLOW_TYPES, books_check
 from bots.services.lifecycle import bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.models import ExchangeAccount, ExchangeConnection, Execution

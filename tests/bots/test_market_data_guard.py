@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 
 from bots.models import Bot, BotTick, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from bots.strategies import NoDecisionCode
 from exchange.instruments import instruments_forget
 from exchange.models import Candle, ExchangeConnection

@@ -17,8 +17,8 @@ from django.test import Client
 from accounts.models import AuditEvent
 from bots.models import Bot, BotTick, KillSwitch, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from bots.tasks import enforce_kill_switch
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget

@@ -13,8 +13,8 @@ from accounts.models import AuditEvent
 from bots.models import Alert, Bot, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync

@@ -21,7 +21,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from bots.models import Alert, Bot, RiskTemplate
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from demo.perf_data import seed_history
 from exchange.models import ExchangeConnection, ExchangeEnvironment
 from tests.factories import client_with_2fa, login_with_2fa

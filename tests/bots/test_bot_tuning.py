@@ -9,7 +9,7 @@ import pytest
 from accounts.models import AuditEvent
 from bots.models import Bot, RiskTemplate
 from bots.services.lifecycle import TransitionRefused, bot_transition
-from bots.services.settings import BotSettingsError, bot_create, bot_update_settings, limits_for
+from bots.services.tuning import BotTuningError, bot_create, bot_tuning_update, limits_for
 from exchange.services.keys import exchange_key_replace
 from tests.factories import client_with_2fa, connection_with_account
 
@@ -55,26 +55,26 @@ def test_bot_copies_the_template_and_is_audited(owner):
 
 
 def test_tuning_outside_the_bounds_is_refused_with_the_allowed_range(owner):
-    with pytest.raises(BotSettingsError) as err:
+    with pytest.raises(BotTuningError) as err:
         make_bot(owner, limits={"risk_per_trade": "0.05", "max_leverage": "abc"})
     assert (
         err.value.errors["risk_per_trade"]
         == "Risk per trade: the Moderate template allows 0.002 to 0.015."
     )
     assert err.value.errors["max_leverage"] == "Maximum leverage: enter a number."
-    with pytest.raises(BotSettingsError) as err:
+    with pytest.raises(BotTuningError) as err:
         make_bot(owner, strategy_params={"fast_period": "1"})
     assert "at least 2" in err.value.errors["fast_period"]
 
 
 def test_raising_risk_is_flagged_warned_and_audited_with_before_and_after(owner):
     bot = make_bot(owner, slug="aggressive").bot
-    result = bot_update_settings(bot=bot, by=owner.user, limits={"risk_per_trade": "0.03"})
+    result = bot_tuning_update(bot=bot, by=owner.user, limits={"risk_per_trade": "0.03"})
     assert result.raised_risk is True
     assert any("per trade is high" in w for w in result.warnings)
     event = AuditEvent.objects.get(action="bot.settings_changed")
     assert event.before["risk_per_trade"] == "0.020000" and event.after["risk_per_trade"] == "0.03"
-    lowered = bot_update_settings(bot=bot, by=owner.user, limits={"risk_per_trade": "0.01"})
+    lowered = bot_tuning_update(bot=bot, by=owner.user, limits={"risk_per_trade": "0.01"})
     assert lowered.raised_risk is False
 
 

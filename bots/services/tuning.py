@@ -21,6 +21,7 @@ from accounts.services.audit import audit_record
 from bots.models import Bot, RiskTemplate
 from bots.risk import RiskLimits, risk_warnings
 from bots.strategies import InvalidParameters, ParamKind, ParamSpec, get_strategy
+from bots.texts import rendered, rendered_errors
 from exchange.models import ExchangeConnection
 
 TUNABLE_LIMITS = (
@@ -39,7 +40,7 @@ LIMIT_LABELS = {
 }
 
 
-class BotSettingsError(ValueError):
+class BotTuningError(ValueError):
     """Field errors, each a sentence the client can act on."""
 
     def __init__(self, errors: dict[str, str]) -> None:
@@ -48,7 +49,7 @@ class BotSettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class SettingsResult:
+class TuningResult:
     bot: Bot
     warnings: list[str] = field(default_factory=list)
     raised_risk: bool = False
@@ -107,7 +108,7 @@ def _validated_limits(template: RiskTemplate, values: dict[str, Any]) -> dict[st
                 continue
         cleaned[name] = value
     if errors:
-        raise BotSettingsError(errors)
+        raise BotTuningError(errors)
     return cleaned
 
 
@@ -140,11 +141,11 @@ def _validated_params(template: RiskTemplate, params: dict[str, Any]) -> dict[st
     try:
         cleaned = strategy.clean_params(params)
     except InvalidParameters as exc:
-        raise BotSettingsError(exc.errors) from None
+        raise BotTuningError(rendered_errors(exc.errors)) from None
     errors: dict[str, str] = {}
     for spec in strategy.params:
         value, bounds = cleaned.get(spec.name), param_bounds(template, spec)
-        context = {"label": spec.label, "template": template.name}
+        context = {"label": rendered(spec.label), "template": template.name}
         if bounds is None:
             if value != template_param(template, spec):
                 errors[spec.name] = _("%(label)s is fixed by the %(template)s template.") % context
@@ -158,7 +159,7 @@ def _validated_params(template: RiskTemplate, params: dict[str, Any]) -> dict[st
                 "%(label)s: the %(template)s template allows %(low)s to %(high)s."
             ) % {**context, "low": bounds[0], "high": bounds[1]}
     if errors:
-        raise BotSettingsError(errors)
+        raise BotTuningError(errors)
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in cleaned.items()}
 
 
@@ -197,7 +198,7 @@ def bot_create(
     limits: dict[str, Any] | None = None,
     strategy_params: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
-) -> SettingsResult:
+) -> TuningResult:
     """A new bot (draft) copied from ``template`` and tuned within its bounds."""
     errors: dict[str, str] = {}
     if symbol not in template.symbols:
@@ -221,7 +222,7 @@ def bot_create(
     if not name.strip():
         errors["name"] = _("Give the bot a name.")
     if errors:
-        raise BotSettingsError(errors)
+        raise BotTuningError(errors)
     cleaned = _validated_limits(template, limits or {})
     params = _validated_params(template, {**template.strategy_params, **(strategy_params or {})})
     bot = Bot.objects.create(
@@ -239,23 +240,23 @@ def bot_create(
         request=request,
         after=_snapshot(bot),
     )
-    return SettingsResult(bot=bot, warnings=risk_warnings(limits_for(bot)))
+    return TuningResult(bot=bot, warnings=risk_warnings(limits_for(bot)))
 
 
 @transaction.atomic
-def bot_update_settings(
+def bot_tuning_update(
     *,
     bot: Bot,
     by: User | None,
     limits: dict[str, Any] | None = None,
     strategy_params: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
-) -> SettingsResult:
+) -> TuningResult:
     """Tune a bot; applies at its next tick. ``raised_risk`` tells the caller to ask for
     reauthentication before saving (the web app checks it first with ``dry_run``-style validation)."""
     bot = Bot.objects.select_for_update().select_related("template").get(pk=bot.pk)
     before = _snapshot(bot)
-    check = bot_settings_check(bot=bot, limits=limits, strategy_params=strategy_params)
+    check = bot_tuning_check(bot=bot, limits=limits, strategy_params=strategy_params)
     for name, value in check.limits.items():
         setattr(bot, name, value)
     bot.strategy_params = check.strategy_params
@@ -266,32 +267,32 @@ def bot_update_settings(
             action="bot.settings_changed", actor=by, tenant=bot.tenant, target=bot, request=request,
             before=before, after=after,
         )  # fmt: skip
-    return SettingsResult(bot=bot, warnings=check.warnings, raised_risk=check.raised_risk)
+    return TuningResult(bot=bot, warnings=check.warnings, raised_risk=check.raised_risk)
 
 
-def bot_settings_validate(
+def bot_tuning_validate(
     *, template: RiskTemplate, limits: dict[str, Any], strategy_params: dict[str, Any]
 ) -> tuple[dict[str, Decimal], dict[str, Any]]:
     """The same checks for values typed anywhere else (admin): the cleaned limits and parameters,
-    or ``BotSettingsError`` listing every one outside the template's bounds."""
+    or ``BotTuningError`` listing every one outside the template's bounds."""
     errors: dict[str, str] = {}
     cleaned: dict[str, Decimal] = {}
     params: dict[str, Any] = {}
     try:
         cleaned = _validated_limits(template, limits)
-    except BotSettingsError as exc:
+    except BotTuningError as exc:
         errors.update(exc.errors)
     try:
         params = _validated_params(template, {**template.strategy_params, **strategy_params})
-    except BotSettingsError as exc:
+    except BotTuningError as exc:
         errors.update(exc.errors)
     if errors:
-        raise BotSettingsError(errors)
+        raise BotTuningError(errors)
     return cleaned, params
 
 
 @dataclass(frozen=True)
-class SettingsCheck:
+class TuningCheck:
     """What saving would do: the cleaned values, the warnings, whether risk goes up."""
 
     limits: dict[str, Decimal]
@@ -300,13 +301,13 @@ class SettingsCheck:
     raised_risk: bool
 
 
-def bot_settings_check(
+def bot_tuning_check(
     *,
     bot: Bot,
     limits: dict[str, Any] | None = None,
     strategy_params: dict[str, Any] | None = None,
-) -> SettingsCheck:
-    """Validate a change without saving it (``BotSettingsError`` lists what is wrong), so the
+) -> TuningCheck:
+    """Validate a change without saving it (``BotTuningError`` lists what is wrong), so the
     client sees errors and warnings before saving and raised risk can ask for reauthentication."""
     current = {name: getattr(bot, name) for name in TUNABLE_LIMITS}
     cleaned = _validated_limits(bot.template, {**current, **(limits or {})})
@@ -319,7 +320,7 @@ def bot_settings_check(
         daily_loss_limit=cleaned["daily_loss_limit"],
         max_drawdown=cleaned["max_drawdown"],
     )
-    return SettingsCheck(
+    return TuningCheck(
         limits=cleaned,
         strategy_params=params,
         warnings=risk_warnings(preview),
