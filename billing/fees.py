@@ -5,9 +5,11 @@ A period's invoice is a fixed fee plus a performance fee above a high-water mark
 - **Performance fee** = rate x max(0, equity at the period's end - HWM after the period's flows).
 - **The HWM moves with flows** exactly as the breaker's peak does (``bots.risk.peak_after_flow``,
   the one definition): a deposit raises it by its amount, a withdrawal lowers it in proportion to
-  the share of equity withdrawn. So a deposit is never billed as profit, a withdrawal never
-  forgives a loss, and after the close the HWM is the higher of the moved HWM and the equity at
-  the end, so the same gain is never billed twice.
+  the share of equity withdrawn. So a deposit is never billed as profit; after a withdrawal the
+  equity is as far below the HWM, as a share, as before it (the client takes that share of the
+  drawdown away with the money, and recovers the same percentage before paying again); and after
+  the close the HWM is the higher of the moved HWM and the equity at the end, so the same gain is
+  never billed twice.
 - **The rate** is the plan's, lowered by the operator's loyalty reduction once the tenant has had
   the operator's number of profitable months (a month whose close found a gain above the HWM).
 - **The fixed fee** is the plan's monthly fee; a subscription that starts after the period's
