@@ -62,3 +62,13 @@ def profitable_months(tenant_id: Any, period_start: date) -> int:
         period_start__lt=period_start,
         gain__gt=0,
     ).count()
+
+
+def subscribed_since(tenant_id: Any) -> date | None:
+    """The day the tenant's first subscription began: a plan change is not a new first month."""
+    return (
+        Subscription.objects.filter(tenant_id=tenant_id)
+        .order_by("starts_on")
+        .values_list("starts_on", flat=True)
+        .first()
+    )

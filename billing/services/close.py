@@ -29,6 +29,7 @@ from billing.selectors import (
     billing_settings,
     invoice_before,
     profitable_months,
+    subscribed_since,
     subscription_for_period,
 )
 from billing.services.invoices import invoice_issue
@@ -60,8 +61,10 @@ class _Line:
 
 
 def _fixed_lines(
-    subscription: Subscription, period_start: date, free: bool, discount: Decimal
+    subscription: Subscription, since: date, period_start: date, free: bool, discount: Decimal
 ) -> list[_Line]:
+    """The fixed fee: an annual plan's year opens with its own row; a monthly plan's first
+    (free or prorated) period is the tenant's first, whatever plan changes came after."""
     plan = subscription.plan
     if subscription.cycle == Subscription.Cycle.ANNUAL:
         if not fees.annual_fee_due(
@@ -79,7 +82,7 @@ def _fixed_lines(
     amount = fees.fixed_fee(
         monthly_fee=plan.monthly_fee,
         period_start=period_start,
-        subscribed_from=subscription.starts_on,
+        subscribed_from=since,
         first_period_free=free,
     )
     return [
@@ -88,7 +91,7 @@ def _fixed_lines(
             amount,
             {
                 "monthly_fee": str(plan.monthly_fee),
-                "subscribed_from": subscription.starts_on.isoformat(),
+                "subscribed_from": since.isoformat(),
                 "first_period_free": str(free).lower(),
             },
         )
@@ -128,8 +131,9 @@ def period_close(
         flows=[fees.Flow(f.amount, f.equity_before) for f in books.flows],
         rate=rate,
     )
+    since = subscribed_since(tenant_id) or subscription.starts_on
     lines = _fixed_lines(
-        subscription, period_start, settings.first_month_free, settings.annual_discount
+        subscription, since, period_start, settings.first_month_free, settings.annual_discount
     )
     lines.append(
         _Line(
