@@ -104,7 +104,7 @@ def period_close(
     """Close the tenant's month starting ``period_start``: its invoice, issued (None when no
     subscription bills that month). Idempotent: a closed period's invoice is returned as it is."""
     period_start = period_start.replace(day=1)
-    existing = Invoice.objects.filter(
+    existing: Invoice | None = Invoice.objects.filter(
         tenant_id=tenant_id, kind=Invoice.Kind.INVOICE, period_start=period_start
     ).first()
     if existing is not None:

@@ -13,9 +13,13 @@ import pytest
 def plans(request):
     """The seeded plans and settings, even after a transactional test flushed them."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is None:
+    transactional = "transactional_db" in request.fixturenames  # e.g. through celery_worker
+    if marker is None and not transactional:
         return
-    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    if transactional or (marker is not None and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("db")
     from django.apps import apps
 
     importlib.import_module("billing.migrations.0002_seed_plans").seed(apps, None)
