@@ -58,8 +58,11 @@ def test_a_close_bills_the_gain_above_the_moved_hwm_and_stores_the_calculation(b
         D(2000),
     )
     assert (october.hwm_start, october.hwm_adjusted, october.gain, october.hwm_end) == (
-        D(10000), D(12000), D(1000), D(13000)
-    )  # fmt: skip
+        D(10000),
+        D(12000),
+        D(1000),
+        D(13000),
+    )
     assert october.flows == [
         {
             "at": "2026-10-10T12:01:00+00:00",
@@ -96,8 +99,11 @@ def test_fees_in_usdt_are_invoiced_in_the_operators_currency_at_the_stored_rate(
     assert october is not None
     october.refresh_from_db()
     assert (october.currency, october.usdt_rate, october.total_usdt, october.total) == (
-        "BRL", D("5.4321"), D("150.00"), D("814.82")
-    )  # fmt: skip
+        "BRL",
+        D("5.4321"),
+        D("150.00"),
+        D("814.82"),
+    )
 
 
 @pytest.mark.django_db
@@ -166,9 +172,11 @@ def test_a_plan_change_takes_effect_at_the_next_period(books_for):
     november = period_close(tenant_id=subscription.tenant_id, period_start=NOV, issued_on=DEC)
 
     assert october is not None and november is not None
-    assert list(Subscription.objects.filter(tenant=subscription.tenant).values_list("plan__slug", "starts_on", "ends_on")) == [
-        ("premium", NOV, None), ("standard", OCT, NOV)
-    ]  # fmt: skip
+    assert list(
+        Subscription.objects.filter(tenant=subscription.tenant).values_list(
+            "plan__slug", "starts_on", "ends_on"
+        )
+    ) == [("premium", NOV, None), ("standard", OCT, NOV)]
     assert october.performance_rate == D("0.15")
     assert lines(november) == [("fixed_fee", D("100.00")), ("performance_fee", D("30.00"))]
 

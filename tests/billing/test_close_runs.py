@@ -24,8 +24,10 @@ def test_the_close_is_on_beat_early_on_the_first_of_each_month():
     assert entry["task"] == "billing.close_periods" and entry["task"] in app.tasks
     assert isinstance(entry["schedule"], crontab)
     assert (entry["schedule"].day_of_month, entry["schedule"].hour, entry["schedule"].minute) == (
-        {1}, {0}, {30}
-    )  # fmt: skip
+        {1},
+        {0},
+        {30},
+    )
 
 
 def test_the_monthly_task_closes_last_month_for_every_subscribed_tenant_in_a_worker(

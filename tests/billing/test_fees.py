@@ -44,9 +44,7 @@ def test_a_deposit_raises_the_hwm_and_a_withdrawal_lowers_it_by_its_share():
 
     fee = performance_fee(hwm_start=D(1000), equity_end=D(1300), flows=flows, rate=D("0.2"))
 
-    assert (fee.hwm_adjusted, fee.gain, fee.fee, fee.hwm_end) == (
-        D(1125), D(175), D(35), D(1300)
-    )  # fmt: skip
+    assert (fee.hwm_adjusted, fee.gain, fee.fee, fee.hwm_end) == (D(1125), D(175), D(35), D(1300))
 
 
 def test_the_loyalty_rate_applies_after_the_operators_number_of_profitable_months():

@@ -16,9 +16,19 @@ from tests.factories import SubscriptionFactory
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "billing.md"
 COLUMNS = [
-    "month", "equity start", "flow", "equity before flow", "equity end", "HWM start",
-    "HWM after flow", "gain", "rate", "performance fee", "fixed fee", "total",
-]  # fmt: skip
+    "month",
+    "equity start",
+    "flow",
+    "equity before flow",
+    "equity end",
+    "HWM start",
+    "HWM after flow",
+    "gain",
+    "rate",
+    "performance fee",
+    "fixed fee",
+    "total",
+]
 
 
 def amount(cell: str) -> Decimal | None:
