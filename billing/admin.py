@@ -43,7 +43,8 @@ class BillingSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("__str__", "currency", "usdt_rate", "annual_discount", "first_month_free")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not BillingSettings.objects.exists()
+        # One row: added only when missing, and only by staff who may add it at all.
+        return super().has_add_permission(request) and not BillingSettings.objects.exists()
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
