@@ -276,3 +276,20 @@ def risk_warnings(limits: RiskLimits) -> list[str]:
             % {"limit": _pct(limits.max_drawdown)}
         )
     return warnings
+
+
+def peak_after_flow(peak: Decimal, flow: Decimal, equity_before: Decimal | None) -> Decimal:
+    """A drawdown peak moved by a flow, so that the flow itself is never a drawdown.
+
+    A deposit raises the peak by its amount. A withdrawal lowers it in proportion to the share of
+    equity withdrawn: the drawdown as a fraction is what it was before, so withdrawing more than
+    the drawdown limit can never trip the breaker. (Billing's high-water mark is moved by this
+    same function.) With no equity known before the flow, the peak is lowered by the amount.
+    """
+    if flow >= 0:
+        return peak + flow
+    withdrawn = -flow
+    if equity_before is not None and equity_before > 0:
+        share = min(withdrawn / equity_before, Decimal(1))
+        return max(peak * (1 - share), Decimal(0))
+    return max(peak - withdrawn, Decimal(0))

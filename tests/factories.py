@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, cast
 
 import factory
@@ -136,3 +137,29 @@ def admin_login(client, user, base32_secret: str) -> None:
          "next": "/admin/"},
     )  # fmt: skip
     assert response.status_code == 302, response.content[:500]
+
+
+class ExchangeAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "exchange.ExchangeAccount"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    environment = "testnet"
+    exchange_uid = factory.declarations.Sequence(lambda n: str(700000 + n))
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A tenant on a seeded plan (Standard by default), monthly, from 1 October 2026."""
+
+    class Meta:
+        model = "billing.Subscription"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    plan = factory.declarations.LazyFunction(lambda: _seeded_plan("standard"))
+    starts_on = date(2026, 10, 1)
+
+
+def _seeded_plan(slug: str):
+    from billing.models import Plan
+
+    return Plan.objects.get(slug=slug)

@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.services.audit import audit_record
 from bots.books import account_equity
 from bots.models import Bot, CapitalFlow
+from bots.risk import peak_after_flow
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeAccount, ExchangeConnection
 from exchange.types import TransactionLogEntry
@@ -88,23 +89,6 @@ def _flow_record(account: ExchangeAccount, entry: TransactionLogEntry) -> bool:
         kind=kind, amount=str(amount), exchange_id=entry.id,
     )  # fmt: skip
     return True
-
-
-def peak_after_flow(peak: Decimal, flow: Decimal, equity_before: Decimal | None) -> Decimal:
-    """A drawdown peak moved by a flow, so that the flow itself is never a drawdown.
-
-    A deposit raises the peak by its amount. A withdrawal lowers it in proportion to the share of
-    equity withdrawn: the drawdown as a fraction is what it was before, so withdrawing more than
-    the drawdown limit can never trip the breaker. (Billing's high-water mark follows the same
-    rule.) With no equity known before the flow, the peak is lowered by the amount.
-    """
-    if flow >= 0:
-        return peak + flow
-    withdrawn = -flow
-    if equity_before is not None and equity_before > 0:
-        share = min(withdrawn / equity_before, Decimal(1))
-        return max(peak * (1 - share), Decimal(0))
-    return max(peak - withdrawn, Decimal(0))
 
 
 def _peaks_follow_flow(account: ExchangeAccount, flow: CapitalFlow) -> None:

@@ -16,8 +16,9 @@ from django.test import override_settings
 
 from bots.books import accounts_equity_sum, breaker_state, dry_run_books, performance
 from bots.models import Alert, Bot, BotFill, BotPosition, CapitalFlow, EquitySnapshot, OrderIntent
+from bots.risk import peak_after_flow
 from bots.selectors import dashboard_summary
-from bots.services.books import books_check, peak_after_flow
+from bots.services.books import books_check
 from bots.services.orders import intent_send, intent_write, order_link_id
 from bots.services.reconcile import reconcile_connection
 from bots.services.snapshots import snapshot_bot, snapshot_connection

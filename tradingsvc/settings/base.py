@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 
 from tradingsvc.logconfig import build_logging_config, configure_structlog
 
@@ -345,6 +346,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "accounts-purge-expired-sessions": {
         "task": "accounts.purge_expired_sessions",
         "schedule": 60 * 60.0,
+    },
+    # The monthly close, early on the 1st (UTC): last month's invoices.
+    "billing-close-periods": {
+        "task": "billing.close_periods",
+        "schedule": crontab(minute="30", hour="0", day_of_month="1"),
     },
 }
 # The demo launcher's folder (SQLite, embedded Redis, logs, mail) and its embedded Redis port.
