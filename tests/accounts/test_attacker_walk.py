@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,7 +24,7 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.db import connection
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 
 from accounts.models import Invitation, Membership, User
 from accounts.services.invitations import invitation_create_viewer
@@ -39,6 +39,7 @@ from tests.factories import (
     reauthenticate,
     staff_with_role,
 )
+from tests.fixtures.routes import url_routes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,20 +156,11 @@ ROUTES: dict[str, Route] = {
 }
 
 
-def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
-            yield route, entry
-
-
 def site_routes() -> dict[str, URLPattern]:
     """Every named route but the admin's (walked from its registry below)."""
     return {
         p.name: p
-        for route, p in _walk(get_resolver().url_patterns)
+        for route, p in url_routes()
         if not route.startswith("admin/") and p.name
     }
 

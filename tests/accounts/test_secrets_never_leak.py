@@ -24,8 +24,8 @@ from accounts.services.data_rights import tenant_export_zip
 from accounts.services.exchange_keys import KeyRefused, exchange_key_connect, exchange_key_validate
 from bots.services.notify import notification_settings_save
 from exchange.credentials import credentials_seal
-from tests.accounts.test_url_walk import client_urls
 from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
+from tests.fixtures.routes import client_urls
 from tests.fixtures.secret_scan import find_planted
 
 pytestmark = pytest.mark.django_db

@@ -7,14 +7,14 @@ joins the walk by itself; one that takes parameters must say how to fill them in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib import admin
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 
 from accounts.models import Invitation, Membership
 from accounts.services.invitations import invitation_create_viewer
@@ -23,9 +23,9 @@ from bots.services.lifecycle import bot_transition
 from bots.services.settings import bot_create
 from exchange.models import ExchangeConnection
 from tests.factories import client_with_2fa, reauthenticate
+from tests.fixtures.routes import client_urls
 
 pytestmark = pytest.mark.django_db
-CLIENT_PREFIX = "app/"
 
 
 @dataclass
@@ -53,23 +53,6 @@ OBJECT_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "bot_control": lambda w: {"pk": w.bot_a.pk, "action": "pause"},
     "alert_dismiss": lambda w: {"pk": w.alert_a.pk},
 }
-
-
-def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
-            yield route, entry
-
-
-def client_urls() -> list[tuple[str, URLPattern]]:
-    return [
-        (route, p)
-        for route, p in _walk(get_resolver().url_patterns)
-        if route.startswith(CLIENT_PREFIX)
-    ]
 
 
 @pytest.fixture

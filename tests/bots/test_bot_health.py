@@ -13,34 +13,18 @@ from django.core import mail
 
 from accounts.services.exchange_keys import exchange_key_connect, exchange_key_retire
 from accounts.services.tenants import tenant_disable, tenant_suspend
-from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent, RiskTemplate
+from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
 from bots.tasks import deliver_alert, snapshot_equity, tenant_halt
 from exchange.gateway import ExchangeGateway
-from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
 from exchange.types import OrderRequest
-from tests.factories import StaffUserFactory, client_with_2fa, login_with_2fa
+from tests.factories import StaffUserFactory, login_with_2fa, running_bot
+from tests.fixtures.engine import run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit
-
-
-@pytest.fixture
-def sim(simulator, settings):
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
-    instruments_forget()
-    yield simulator
-    instruments_forget()
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa()
 
 
 @pytest.fixture
@@ -57,18 +41,7 @@ def connect(sim, owner, usdt="10000"):
 
 
 def live_bot(owner, connection, name="bot") -> Bot:
-    template = RiskTemplate.objects.get(slug="moderate")
-    bot = bot_create(
-        tenant=owner.tenant, template=template, name=name, symbol="BTCUSDT", connection=connection,
-        by=owner.user, mode=Bot.Mode.LIVE,
-    ).bot  # fmt: skip
-    return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
-
-
-def run_due_ticks() -> list[BotTick]:
-    """What beat and the workers do: sync candles once, dispatch, run each due tick."""
-    candles_sync()
-    return [tick_run(bot_id=bot_id, candle_start=start) for bot_id, start in ticks_dispatch()]
+    return running_bot(owner, mode=Bot.Mode.LIVE, connection=connection, name=name)
 
 
 def deliver_all() -> None:

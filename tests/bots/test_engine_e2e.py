@@ -30,8 +30,7 @@ from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
 from exchange.streams.runner import StreamRunner
-from tests.bots.test_ticks import connect_live
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live
 from tests.fixtures.celery_worker import start_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -12,22 +12,10 @@ from bots.services.protection import kill_switch_engage, kill_switch_release
 from bots.services.snapshots import snapshot_connection
 from exchange.gateway import ExchangeGateway
 from exchange.types import OrderRequest
-from tests.bots.test_ticks import connect_live, run_due_ticks, running_bot
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live, running_bot
+from tests.fixtures.engine import run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sim(simulator, settings):
-    from exchange.instruments import instruments_forget
-
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
-    instruments_forget()
-    yield simulator
-    instruments_forget()
 
 
 def test_tenant_kill_switch_flattens_on_the_exchange_and_blocks_new_orders(sim):

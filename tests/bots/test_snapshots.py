@@ -11,14 +11,13 @@ from bots.services.reconcile import reconcile_connection
 from bots.services.snapshots import snapshot_connection
 from exchange.gateway import ExchangeGateway
 from exchange.models import Candle
-from tests.bots.test_protection import sim  # noqa: F401
-from tests.bots.test_ticks import connect_live, run_due_ticks, running_bot
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live, running_bot
+from tests.fixtures.engine import run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_snapshots_match_the_wallet_and_the_bots_position(sim):  # noqa: F811
+def test_snapshots_match_the_wallet_and_the_bots_position(sim):
     owner = client_with_2fa()
     _uid, connection = connect_live(sim, owner)
     bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
