@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -39,6 +39,7 @@ pytest_plugins = [
     "tests.fixtures.live_stack",
     "tests.fixtures.secret_scan",
     "tests.fixtures.webhook_receiver",
+    "tests.fixtures.world",
 ]
 
 
@@ -47,7 +48,7 @@ def owner() -> Membership:
     """Alice: owner of tenant A."""
     from tests.factories import client_with_2fa
 
-    return client_with_2fa("owner", email="alice@a.example.test")
+    return cast("Membership", client_with_2fa("owner", email="alice@a.example.test"))
 
 
 @pytest.fixture
@@ -55,7 +56,9 @@ def viewer(owner: Membership) -> Membership:
     """Bob: viewer of tenant A (reads, never writes)."""
     from tests.factories import client_with_2fa
 
-    return client_with_2fa("viewer", tenant=owner.tenant, email="bob@a.example.test")
+    return cast(
+        "Membership", client_with_2fa("viewer", tenant=owner.tenant, email="bob@a.example.test")
+    )
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ def other_owner() -> Membership:
     """Charlie: owner of tenant B; every object of tenant A is a 404 to him."""
     from tests.factories import client_with_2fa
 
-    return client_with_2fa("owner", email="charlie@b.example.test")
+    return cast("Membership", client_with_2fa("owner", email="charlie@b.example.test"))
 
 
 @pytest.fixture
@@ -71,7 +74,7 @@ def operator_and_secret() -> tuple[User, str]:
     """Oscar and the base32 secret of his admin TOTP device (for a test that signs in itself)."""
     from tests.factories import staff_with_role
 
-    return staff_with_role("operator", email="oscar@staff.example.test")
+    return cast("tuple[User, str]", staff_with_role("operator", email="oscar@staff.example.test"))
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from exchange.services.executions import execution_store, executions_hand_over
 from exchange.streams.runner import StreamRunner
 from exchange.types import OrderRequest
 from tests.factories import client_with_2fa, connect_live, running_bot
-from tests.fixtures.engine import run_due_ticks
+from tests.fixtures.engine import round_trip_by_hand, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CENT = Decimal("0.01")
@@ -206,18 +206,7 @@ def test_a_tenant_with_two_accounts_sees_their_sum_and_each_breaker_reads_its_ow
     snapshot_connection(connection=key_2)
 
     # A round trip on account 1 only: it pays taker fees on both legs, a real loss of > 0.01 %.
-    gateway_1 = ExchangeGateway.for_connection(key_1)
-    for side in ("Buy", "Sell"):
-        gateway_1.place_order(
-            OrderRequest(
-                symbol="BTCUSDT",
-                side=side,
-                order_type="Market",
-                qty=Decimal("0.02"),
-                order_link_id=f"hand-{side}",
-            )
-        )
-        sim.advance(minutes=1)
+    round_trip_by_hand(sim, key_1, "hand")
     snapshot_connection(connection=key_1)
     snapshot_connection(connection=key_2)
     wallets = [
@@ -383,12 +372,14 @@ def test_funding_on_a_held_position_is_pnl_of_its_bot_never_a_fill_or_a_flow(sim
     assert CapitalFlow.objects.count() == 1
 
 
-def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_so(sim, client):
+def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_so(
+    sim, client, operator_client
+):
     """A dry-run bot paused for drawdown: its page says what resuming does; resuming resets the
     peak to the equity now (audited) and settles the trip, so it trades on at the next candle.
     The operator's admin action resets a peak the same way, audited."""
     from accounts.models import AuditEvent
-    from tests.factories import TEST_PASSWORD, login_with_2fa, operator_with_otp, totp_now
+    from tests.factories import login_with_2fa
 
     owner = client_with_2fa()
     bot = running_bot(owner, mode=Bot.Mode.DRY_RUN)
@@ -426,13 +417,7 @@ def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_s
     bot.refresh_from_db()
     assert bot.state == Bot.State.RUNNING, bot.state_reason
 
-    staff, secret = operator_with_otp()
-    admin = type(client)()
-    admin.post(
-        "/admin/login/?next=/admin/",
-        {"username": staff.email, "password": TEST_PASSWORD, "otp_token": totp_now(secret),
-         "next": "/admin/"},
-    )  # fmt: skip
+    admin = operator_client
     response = admin.post(
         "/admin/bots/bot/", {"action": "reset_peak", "_selected_action": [bot.pk]}
     )

@@ -20,9 +20,8 @@ from bots.services.ticks import tick_run, ticks_dispatch
 from bots.tasks import deliver_alert, snapshot_equity, tenant_halt
 from exchange.gateway import ExchangeGateway
 from exchange.services.candles import candles_sync
-from exchange.types import OrderRequest
 from tests.factories import StaffUserFactory, login_with_2fa, running_bot
-from tests.fixtures.engine import run_due_ticks
+from tests.fixtures.engine import resting, resting_order, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit
 
@@ -40,7 +39,7 @@ def connect(sim, owner, usdt="10000"):
     return uid, key, connection
 
 
-def live_bot(owner, connection, name="bot") -> Bot:
+def live_bot(owner, connection, name="bot"):
     return running_bot(owner, mode=Bot.Mode.LIVE, connection=connection, name=name)
 
 
@@ -48,22 +47,6 @@ def deliver_all() -> None:
     """What the worker does with each alert's delivery task."""
     for alert in Alert.objects.all():
         deliver_alert(alert.pk)
-
-
-def resting_order(connection, link: str) -> None:
-    """One of the bot's limit orders, far below the market: it rests on the book."""
-    ExchangeGateway.for_connection(connection).place_order(
-        OrderRequest(
-            symbol="BTCUSDT", side="Buy", order_type="Limit", qty=Decimal("0.001"),
-            price=Decimal("10000"), order_link_id=link,
-        )
-    )  # fmt: skip
-
-
-def resting(connection) -> list[str]:
-    """The bot's resting orders on the exchange (the position's own TP/SL stay, by design)."""
-    gateway = ExchangeGateway.for_connection(connection)
-    return [o.order_link_id for o in gateway.open_orders() if o.order_link_id.startswith("ts-")]
 
 
 def test_a_disabled_tenant_gets_no_tick_its_orders_are_cancelled_and_its_books_reconcile(

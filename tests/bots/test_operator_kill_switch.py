@@ -18,10 +18,9 @@ from accounts.models import AuditEvent
 from bots.models import Bot, BotTick, KillSwitch, OrderIntent
 from bots.tasks import enforce_kill_switch
 from exchange.gateway import ExchangeGateway
-from exchange.types import OrderRequest
 from ops.live import tenant_group
 from tests.factories import client_with_2fa, connect_live, login_with_2fa, running_bot
-from tests.fixtures.engine import run_due_ticks
+from tests.fixtures.engine import resting, resting_order, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit
 HALTED = "Trading is halted by our operators"
@@ -33,20 +32,6 @@ def trading_client(sim):
     uid, connection = connect_live(sim, owner)
     bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
     return owner, uid, connection, bot
-
-
-def rest_an_order(connection, link: str) -> None:
-    ExchangeGateway.for_connection(connection).place_order(
-        OrderRequest(
-            symbol="BTCUSDT", side="Buy", order_type="Limit", qty=Decimal("0.001"),
-            price=Decimal("10000"), order_link_id=link,
-        )
-    )  # fmt: skip
-
-
-def resting(connection) -> list[str]:
-    gateway = ExchangeGateway.for_connection(connection)
-    return [o.order_link_id for o in gateway.open_orders() if o.order_link_id.startswith("ts-")]
 
 
 def held(connection) -> Decimal:
@@ -64,7 +49,7 @@ def test_the_global_switch_from_admin_cancels_flattens_audits_and_shows_on_clien
     assert all(t.status == BotTick.Status.DONE for t in run_due_ticks())
     sim.advance(minutes=1)  # the bots' market orders fill: two positions
     for n, (_owner, _uid, connection, _bot) in enumerate(clients):
-        rest_an_order(connection, f"ts-test-{n}")
+        resting_order(connection, f"ts-test-{n}")
         assert held(connection) > 0 and resting(connection)
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()

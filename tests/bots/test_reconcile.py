@@ -16,7 +16,7 @@ from exchange.models import Execution
 from exchange.services.executions import execution_store, executions_hand_over
 from exchange.types import OrderRequest
 from tests.factories import client_with_2fa, connect_live, running_bot
-from tests.fixtures.engine import run_due_ticks
+from tests.fixtures.engine import filled_live_bot, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,12 +46,8 @@ def test_reconcile_applies_missed_fills_and_matches_the_exchange(sim):
     assert BotFill.objects.filter(bot=bot).count() == report.executions_fetched
 
 
-def test_reconcile_corrects_a_drifted_position_and_flags_foreign_orders(sim):
-    owner = client_with_2fa()
-    _uid, connection = connect_live(sim, owner)
-    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
-    run_due_ticks()
-    sim.advance(minutes=1)
+def test_reconcile_corrects_a_drifted_position_and_flags_foreign_orders(sim, owner):
+    _uid, connection, bot = filled_live_bot(sim, owner)
     reconcile_connection(connection=connection)
 
     # Someone trades by hand on the account: an extra order the service never placed.
