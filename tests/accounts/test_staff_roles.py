@@ -175,11 +175,8 @@ def test_an_admin_change_lands_in_the_clients_audit_trail():
     assert "Deleted by our operators" in page
 
 
-def test_no_staff_member_sees_a_clients_session_key():
+def test_no_staff_member_sees_a_clients_session_key(owner, owner_client):
     """allauth's user-session admin lists sessions without their keys, even to an operator."""
-    owner = client_with_2fa()
-    client = Client()
-    login_with_2fa(client, owner)
     session = UserSession.objects.get(user=owner.user)
     operator, secret = staff_with_role("operator")
     staff = Client()

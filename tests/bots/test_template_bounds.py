@@ -28,16 +28,10 @@ from bots.services.settings import (
 from bots.strategies import ParamKind, get_strategy
 from tests.factories import (
     StaffUserFactory,
-    client_with_2fa,
 )
 
 pytestmark = pytest.mark.django_db
 SLUGS = ("conservative", "moderate", "aggressive")
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa()
 
 
 def make_bot(owner, slug: str) -> Bot:
