@@ -101,6 +101,17 @@ class ExchangeConnectionFactory(factory.django.DjangoModelFactory):
     api_key_last4 = "AAAA"
 
 
+RISK_LIMITS = (
+    "risk_per_trade",
+    "max_position_multiple",
+    "max_leverage",
+    "default_stop_fraction",
+    "default_take_profit_fraction",
+    "daily_loss_limit",
+    "max_drawdown",
+)
+
+
 class RiskTemplateFactory(factory.django.DjangoModelFactory):
     """A template of its own (the seeded ones are read with ``RiskTemplate.objects.get(slug=...)``)."""
 
@@ -113,11 +124,17 @@ class RiskTemplateFactory(factory.django.DjangoModelFactory):
     strategy_params = factory.declarations.LazyFunction(lambda: {"fast": 12, "slow": 26})
     timeframe = "15"
     symbols = factory.declarations.LazyFunction(lambda: ["BTCUSDT"])
+    risk_per_trade = Decimal("0.01")
+    max_position_multiple = Decimal("1")
+    max_leverage = Decimal("1")
+    daily_loss_limit = Decimal("0.05")
+    max_drawdown = Decimal("0.2")
 
 
 class BotFactory(factory.django.DjangoModelFactory):
-    """A draft dry-run bot on the seeded moderate template, written as a row (for a bot made the
-    way a client makes one, and started, use :func:`running_bot`)."""
+    """A draft dry-run bot on the seeded moderate template, its strategy and limits copied from
+    it, written as a row (for a bot made the way a client makes one, and started, use
+    :func:`running_bot`)."""
 
     class Meta:
         model = "bots.Bot"
@@ -133,6 +150,12 @@ class BotFactory(factory.django.DjangoModelFactory):
     strategy_params = factory.declarations.LazyAttribute(
         lambda bot: dict(bot.template.strategy_params)
     )
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        for name in RISK_LIMITS:
+            kwargs.setdefault(name, getattr(kwargs["template"], name))
+        return super()._create(model_class, *args, **kwargs)
 
 
 class BotTickFactory(factory.django.DjangoModelFactory):
