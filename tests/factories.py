@@ -351,7 +351,7 @@ def connection_with_account(**fields: Any):
 def connect_live(sim: Any, membership: Any, usdt: str = "10000") -> tuple[int, Any]:
     """A new simulator account of ``usdt`` and its key, connected through the key service (so
     validated by the simulator, as a client's is); returns (uid, connection)."""
-    from accounts.services.exchange_keys import exchange_key_connect
+    from exchange.services.keys import exchange_key_connect
 
     uid, key, secret = sim.create_account(usdt=usdt)
     connection = exchange_key_connect(
@@ -376,7 +376,7 @@ def running_bot(
     EMA 12/26 on 15-minute candles, shorts allowed."""
     from bots.models import Bot, RiskTemplate
     from bots.services.lifecycle import bot_transition
-    from bots.services.settings import bot_create
+    from bots.services.tuning import bot_create
 
     bot = bot_create(
         tenant=membership.tenant,

@@ -95,54 +95,54 @@ ROUTES: dict[str, Route] = {
         "auth_flow", lambda w: {"uidb36": "1", "key": "forged-key"}
     ),
     # Links that carry their own token: a forged one gets nothing.
-    "invitation_accept": Route("token_link", lambda w: {"token": "forged-token"}),
-    "emergency_link": Route("token_link", lambda w: {"token": "forged-token"}),
+    "accounts:invitation_accept": Route("token_link", lambda w: {"token": "forged-token"}),
+    "portal:emergency_link": Route("token_link", lambda w: {"token": "forged-token"}),
     # Client pages (reads).
     **{
         name: Route("client_read")
         for name in (
-            "client_keys",
-            "client_team",
-            "client_audit",
-            "client_security",
-            "client_home",
-            "dashboard_live",
-            "bot_new",
-            "history",
-            "history_csv",
-            "activity",
-            "notifications",
-            "performance",
+            "portal:keys",
+            "portal:team",
+            "portal:audit",
+            "portal:security",
+            "portal:dashboard",
+            "portal:dashboard_live",
+            "portal:bot_new",
+            "portal:history",
+            "portal:history_csv",
+            "portal:activity",
+            "portal:notifications",
+            "portal:performance",
         )
     },
-    "bot_settings": Route("client_read", _pk("bot_a")),
+    "portal:bot_tuning": Route("client_read", _pk("bot_a")),
     # Client writes.
     **{
         name: Route("client_write")
         for name in (
-            "client_key_connect",
-            "client_team_invite",
-            "client_data_export",
-            "client_data_delete",
-            "emergency_stop",
-            "emergency_stop_release",
-            "notifications_save",
+            "portal:key_connect",
+            "portal:team_invite",
+            "portal:data_export",
+            "portal:data_delete",
+            "portal:emergency_stop",
+            "portal:emergency_stop_release",
+            "portal:notifications_save",
         )
     },
-    "client_key_validate": Route("client_write", _pk("connection_a")),
-    "client_key_delete": Route("client_write", _pk("connection_a")),
-    "client_key_replace": Route("client_write", _pk("connection_a")),
-    "client_invitation_revoke": Route("client_write", _pk("invitation_a")),
-    "client_invitation_resend": Route("client_write", _pk("invitation_a")),
-    "bot_settings_save": Route("client_write", _pk("bot_a")),
-    "bot_control": Route("client_write", lambda w: {"pk": w.bot_a.pk, "action": "stop"}),
-    "alert_dismiss": Route("client_write", _pk("alert_a")),
+    "portal:key_validate": Route("client_write", _pk("connection_a")),
+    "portal:key_delete": Route("client_write", _pk("connection_a")),
+    "portal:key_replace": Route("client_write", _pk("connection_a")),
+    "portal:invitation_revoke": Route("client_write", _pk("invitation_a")),
+    "portal:invitation_resend": Route("client_write", _pk("invitation_a")),
+    "portal:bot_tuning_save": Route("client_write", _pk("bot_a")),
+    "portal:bot_control": Route("client_write", lambda w: {"pk": w.bot_a.pk, "action": "stop"}),
+    "portal:alert_dismiss": Route("client_write", _pk("alert_a")),
 }
 
 
 def site_routes() -> dict[str, URLPattern]:
     """Every named route but the admin's (walked from its registry below)."""
-    return {p.name: p for route, p in url_routes() if not route.startswith("admin/") and p.name}
+    return {name: p for route, name, p in url_routes() if not route.startswith("admin/") and name}
 
 
 def _clients(world: World) -> dict[str, Client]:

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from accounts.services.exchange_keys import exchange_key_connect, exchange_key_retire
 from accounts.services.tenants import tenant_disable, tenant_suspend
 from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent
 from bots.services.lifecycle import TransitionRefused, bot_transition
@@ -20,6 +19,7 @@ from bots.services.ticks import tick_run, ticks_dispatch
 from bots.tasks import deliver_alert, snapshot_equity, tenant_halt
 from exchange.gateway import ExchangeGateway
 from exchange.services.candles import candles_sync
+from exchange.services.keys import exchange_key_connect, exchange_key_retire
 from tests.factories import StaffUserFactory, login_with_2fa, running_bot
 from tests.fixtures.engine import resting, resting_order, run_due_ticks
 
@@ -158,7 +158,7 @@ def test_a_key_revoked_on_the_exchange_stops_its_bot_with_one_alert_within_one_c
 
 def test_withdraw_permission_turned_on_later_stops_the_bot_at_the_daily_check(sim, owner, staff):
     """The daily check finds Withdraw on the key: its bot goes to error at once, one alert."""
-    from accounts.tasks import validate_exchange_key
+    from exchange.tasks import validate_exchange_key
 
     _uid, key, connection = connect(sim, owner)
     bot = live_bot(owner, connection)

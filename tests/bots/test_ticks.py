@@ -94,14 +94,14 @@ def test_a_dropped_reply_is_resolved_by_asking_never_by_sending_again(sim, owner
 
 
 def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owner):
-    from bots.services.settings import bot_update_settings
+    from bots.services.tuning import bot_tuning_update
 
     bot = running_bot(owner, mode=Bot.Mode.DRY_RUN)
     (first,) = run_due_ticks()
     first_intent = OrderIntent.objects.get(tick=first)
 
     # Halve the risk per trade and change the strategy's EMAs; nothing is restarted.
-    bot_update_settings(
+    bot_tuning_update(
         bot=bot, by=owner.user, limits={"risk_per_trade": "0.005"},
         strategy_params={"fast_period": 5, "slow_period": 40},
     )  # fmt: skip
@@ -119,7 +119,7 @@ def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owne
     assert first_intent.qty > 0
     # The size is exactly what the new risk per trade gives for this tick's stop distance.
     from bots.risk import position_size
-    from bots.services.settings import limits_for
+    from bots.services.tuning import limits_for
     from exchange.instruments import instrument_get
     from exchange.models import Candle
 

@@ -9,7 +9,6 @@ import pytest
 
 from exchange import clock
 from exchange.limiter import reset_limiter
-from exchange.streams import events
 from tests.exchange.helpers import flush_limiter
 from tests.fixtures.simulator import point_settings_at
 
@@ -19,7 +18,6 @@ def sim(simulator_session: Any, settings: Any) -> Iterator[Any]:
     """The session simulator with the gateway's settings pointed at it and clean limiter state."""
     point_settings_at(settings, simulator_session)
     settings.EXCHANGE_STREAM_HANDLERS = []  # the engine's hook is tested with the engine
-    events._handlers.cache_clear()
     flush_limiter()
     reset_limiter()
     clock.forget(simulator_session.base_url)
