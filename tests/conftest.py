@@ -83,6 +83,16 @@ def operator(operator_and_secret: tuple[User, str]) -> User:
     return operator_and_secret[0]
 
 
+def _fresh_login_budget() -> None:
+    """Every test client signs in from 127.0.0.1, which shares allauth's per-IP login budget
+    (``ACCOUNT_RATE_LIMITS``) with all earlier tests' sign-ins: the cast starts each test's
+    sign-in on a budget of its own, so an earlier walk's logins never turn it into a 429."""
+    from allauth.core.ratelimit import clear
+    from django.test import RequestFactory
+
+    clear(RequestFactory().post("/"), action="login")
+
+
 @pytest.fixture
 def owner_client(owner: Membership) -> Client:
     """A client signed in as the owner (password, then TOTP)."""
@@ -90,6 +100,7 @@ def owner_client(owner: Membership) -> Client:
 
     from tests.factories import login_with_2fa
 
+    _fresh_login_budget()
     client = Client()
     login_with_2fa(client, owner)
     return client
@@ -102,6 +113,7 @@ def viewer_client(viewer: Membership) -> Client:
 
     from tests.factories import login_with_2fa
 
+    _fresh_login_budget()
     client = Client()
     login_with_2fa(client, viewer)
     return client
@@ -114,6 +126,7 @@ def operator_client(operator_and_secret: tuple[User, str]) -> Client:
 
     from tests.factories import admin_login
 
+    _fresh_login_budget()
     client = Client()
     admin_login(client, *operator_and_secret)
     return client

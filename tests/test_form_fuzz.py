@@ -24,6 +24,7 @@ from accounts import forms as account_forms
 from bots import forms as bot_forms
 from bots.models import Bot, NotificationSettings, RiskTemplate
 from bots.services.tuning import bot_create
+from exchange import forms as exchange_forms
 from tests.factories import ExchangeConnectionFactory, client_with_2fa, reauthenticate
 from tradingsvc.lib.webhooks import WebhookRefused, webhook_target
 
@@ -149,10 +150,12 @@ def test_the_notification_settings_form(stage):
 
 def test_the_key_forms(stage):
     """Connecting a key (no exchange is reachable) and choosing a replacement."""
-    _fuzz(stage, lambda s: reverse("portal:key_connect"), lambda s: account_forms.ExchangeKeyForm())
+    _fuzz(
+        stage, lambda s: reverse("portal:key_connect"), lambda s: exchange_forms.ExchangeKeyForm()
+    )
     _fuzz(
         stage, lambda s: reverse("portal:key_replace", args=[s[3].pk]),
-        lambda s: account_forms.ReplaceKeyForm(),
+        lambda s: exchange_forms.ReplaceKeyForm(),
     )  # fmt: skip
 
 
