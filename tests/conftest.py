@@ -1,12 +1,31 @@
-"""Shared test setup: real PostgreSQL (pytest-django), real Redis, fixtures from ``tests/fixtures``."""
+"""Shared test setup: real PostgreSQL (pytest-django), real Redis, fixtures from ``tests/fixtures``,
+and the fixed cast of users every test module takes its people from.
+
+The cast (healthchecks' alice, bob and charlie; each a fixture, made when a test asks for it):
+- ``owner``: Alice, owner of tenant A, TOTP enrolled as every client must be;
+- ``viewer``: Bob, viewer of tenant A;
+- ``other_owner``: Charlie, owner of tenant B, who must see none of tenant A;
+- ``operator``: Oscar, staff in the operator group (not a superuser), with an admin TOTP device
+  (``operator_and_secret`` gives the device's secret too).
+``owner_client``, ``viewer_client`` and ``operator_client`` are Django test clients signed in as
+them through the real sign-in forms (password then TOTP; the admin's form with its code).
+Helpers and fixtures shared by several modules live here or in ``tests/fixtures`` and
+``tests/factories.py``, never in a test module that another imports.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 import pytest
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from accounts.models import Membership, User
 
 # Playwright's sync API runs an event loop on the main thread; the ORM calls made beside it in
 # browser tests are still synchronous and safe.
@@ -20,7 +39,97 @@ pytest_plugins = [
     "tests.fixtures.live_stack",
     "tests.fixtures.secret_scan",
     "tests.fixtures.webhook_receiver",
+    "tests.fixtures.world",
 ]
+
+
+@pytest.fixture
+def owner() -> Membership:
+    """Alice: owner of tenant A."""
+    from tests.factories import client_with_2fa
+
+    return cast("Membership", client_with_2fa("owner", email="alice@a.example.test"))
+
+
+@pytest.fixture
+def viewer(owner: Membership) -> Membership:
+    """Bob: viewer of tenant A (reads, never writes)."""
+    from tests.factories import client_with_2fa
+
+    return cast(
+        "Membership", client_with_2fa("viewer", tenant=owner.tenant, email="bob@a.example.test")
+    )
+
+
+@pytest.fixture
+def other_owner() -> Membership:
+    """Charlie: owner of tenant B; every object of tenant A is a 404 to him."""
+    from tests.factories import client_with_2fa
+
+    return cast("Membership", client_with_2fa("owner", email="charlie@b.example.test"))
+
+
+@pytest.fixture
+def operator_and_secret() -> tuple[User, str]:
+    """Oscar and the base32 secret of his admin TOTP device (for a test that signs in itself)."""
+    from tests.factories import staff_with_role
+
+    return cast("tuple[User, str]", staff_with_role("operator", email="oscar@staff.example.test"))
+
+
+@pytest.fixture
+def operator(operator_and_secret: tuple[User, str]) -> User:
+    """Oscar: staff with the operator role's powers (not a superuser), admin TOTP enrolled."""
+    return operator_and_secret[0]
+
+
+def _fresh_login_budget() -> None:
+    """Every test client signs in from 127.0.0.1, which shares allauth's per-IP login budget
+    (``ACCOUNT_RATE_LIMITS``) with all earlier tests' sign-ins: the cast starts each test's
+    sign-in on a budget of its own, so an earlier walk's logins never turn it into a 429."""
+    from allauth.core.ratelimit import clear
+    from django.test import RequestFactory
+
+    clear(RequestFactory().post("/"), action="login")
+
+
+@pytest.fixture
+def owner_client(owner: Membership) -> Client:
+    """A client signed in as the owner (password, then TOTP)."""
+    from django.test import Client
+
+    from tests.factories import login_with_2fa
+
+    _fresh_login_budget()
+    client = Client()
+    login_with_2fa(client, owner)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer: Membership) -> Client:
+    """A client signed in as the viewer (password, then TOTP)."""
+    from django.test import Client
+
+    from tests.factories import login_with_2fa
+
+    _fresh_login_budget()
+    client = Client()
+    login_with_2fa(client, viewer)
+    return client
+
+
+@pytest.fixture
+def operator_client(operator_and_secret: tuple[User, str]) -> Client:
+    """A client signed into the admin as the operator (email, password and code)."""
+    from django.test import Client
+
+    from tests.factories import admin_login
+
+    _fresh_login_budget()
+    client = Client()
+    admin_login(client, *operator_and_secret)
+    return client
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,11 +1,21 @@
-"""factory_boy factories shared by every test module."""
+"""factory_boy factories shared by every test module, one for each main model, and the few
+builders that go through the services where a row alone would not be real (a member with 2FA, a
+validated key, a running bot).
+
+Factories give a valid row with the least said; a test names only the fields its behaviour is
+about. Rows of one tenant take the tenant from the row they hang on (``bot.tenant``,
+``account.tenant``), so a factory never mixes two tenants by accident.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -51,6 +61,230 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.declarations.SubFactory(TenantFactory)
     user = factory.declarations.SubFactory(UserFactory)
     role = "owner"
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation (its token is not known: tests that follow the link use the service)."""
+
+    class Meta:
+        model = "accounts.Invitation"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    email = factory.declarations.Sequence(lambda n: f"invited{n}@example.test")
+    role = "viewer"
+    token_hash = factory.declarations.Sequence(
+        lambda n: hashlib.sha256(f"invitation {n}".encode()).hexdigest()
+    )
+    expires_at = factory.declarations.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class ExchangeAccountFactory(factory.django.DjangoModelFactory):
+    """A Bybit account (UID) of a tenant on one environment."""
+
+    class Meta:
+        model = "exchange.ExchangeAccount"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    environment = "simulator"
+    exchange_uid = factory.declarations.Sequence(lambda n: str(900000 + n))
+
+
+class ExchangeConnectionFactory(factory.django.DjangoModelFactory):
+    """An exchange key row with no sealed secrets (nothing reaches an exchange through it); for a
+    key the simulator validated, use :func:`connect_live`."""
+
+    class Meta:
+        model = "exchange.ExchangeConnection"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    environment = "simulator"
+    api_key_last4 = "AAAA"
+
+
+RISK_LIMITS = (
+    "risk_per_trade",
+    "max_position_multiple",
+    "max_leverage",
+    "default_stop_fraction",
+    "default_take_profit_fraction",
+    "daily_loss_limit",
+    "max_drawdown",
+)
+
+
+class RiskTemplateFactory(factory.django.DjangoModelFactory):
+    """A template of its own (the seeded ones are read with ``RiskTemplate.objects.get(slug=...)``)."""
+
+    class Meta:
+        model = "bots.RiskTemplate"
+
+    slug = factory.declarations.Sequence(lambda n: f"template-{n}")
+    name = factory.declarations.Sequence(lambda n: f"Template {n}")
+    strategy = "trend_ema"
+    strategy_params = factory.declarations.LazyFunction(lambda: {"fast": 12, "slow": 26})
+    timeframe = "15"
+    symbols = factory.declarations.LazyFunction(lambda: ["BTCUSDT"])
+    risk_per_trade = Decimal("0.01")
+    max_position_multiple = Decimal("1")
+    max_leverage = Decimal("1")
+    daily_loss_limit = Decimal("0.05")
+    max_drawdown = Decimal("0.2")
+
+
+class BotFactory(factory.django.DjangoModelFactory):
+    """A draft dry-run bot on the seeded moderate template, its strategy and limits copied from
+    it, written as a row (for a bot made the way a client makes one, and started, use
+    :func:`running_bot`)."""
+
+    class Meta:
+        model = "bots.Bot"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    template = factory.declarations.LazyFunction(
+        lambda: _model("bots.RiskTemplate").objects.get(slug="moderate")
+    )
+    name = factory.declarations.Sequence(lambda n: f"bot {n}")
+    symbol = "BTCUSDT"
+    timeframe = factory.declarations.LazyAttribute(lambda bot: bot.template.timeframe)
+    strategy = factory.declarations.LazyAttribute(lambda bot: bot.template.strategy)
+    strategy_params = factory.declarations.LazyAttribute(
+        lambda bot: dict(bot.template.strategy_params)
+    )
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        for name in RISK_LIMITS:
+            kwargs.setdefault(name, getattr(kwargs["template"], name))
+        return super()._create(model_class, *args, **kwargs)
+
+
+class BotTickFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "bots.BotTick"
+
+    bot = factory.declarations.SubFactory(BotFactory)
+    candle_start = factory.declarations.LazyFunction(
+        lambda: timezone.now().replace(second=0, microsecond=0)
+    )
+
+
+class OrderIntentFactory(factory.django.DjangoModelFactory):
+    """An order written down and not sent (``state`` pending)."""
+
+    class Meta:
+        model = "bots.OrderIntent"
+
+    bot = factory.declarations.SubFactory(BotFactory)
+    tenant = factory.declarations.SelfAttribute("bot.tenant")
+    order_link_id = factory.declarations.Sequence(lambda n: f"ts-test-{n}")
+    symbol = factory.declarations.SelfAttribute("bot.symbol")
+    side = "Buy"
+    qty = Decimal("0.001")
+
+
+class BotFillFactory(factory.django.DjangoModelFactory):
+    """A simulated (dry-run) fill; give ``account`` (and ``simulated=False``) for an exchange's."""
+
+    class Meta:
+        model = "bots.BotFill"
+
+    bot = factory.declarations.SubFactory(BotFactory)
+    tenant = factory.declarations.SelfAttribute("bot.tenant")
+    exec_id = factory.declarations.Sequence(lambda n: f"sim-ts-test-{n}")
+    symbol = factory.declarations.SelfAttribute("bot.symbol")
+    side = "Buy"
+    price = Decimal("30000")
+    qty = Decimal("0.001")
+    simulated = True
+    exec_time = factory.declarations.LazyFunction(timezone.now)
+
+
+class BotPositionFactory(factory.django.DjangoModelFactory):
+    """A flat position (``qty`` 0); give ``qty`` and ``avg_price`` for an open one."""
+
+    class Meta:
+        model = "bots.BotPosition"
+
+    bot = factory.declarations.SubFactory(BotFactory)
+    tenant = factory.declarations.SelfAttribute("bot.tenant")
+    symbol = factory.declarations.SelfAttribute("bot.symbol")
+
+
+class CapitalFlowFactory(factory.django.DjangoModelFactory):
+    """A deposit booked by the exchange now."""
+
+    class Meta:
+        model = "bots.CapitalFlow"
+
+    account = factory.declarations.SubFactory(ExchangeAccountFactory)
+    tenant = factory.declarations.SelfAttribute("account.tenant")
+    exchange_id = factory.declarations.Sequence(lambda n: f"flow-{n}")
+    kind = "deposit"
+    amount = Decimal("1000")
+    at = factory.declarations.LazyFunction(timezone.now)
+
+
+class EquitySnapshotFactory(factory.django.DjangoModelFactory):
+    """The tenant's series (no account, no bot); give ``account`` or ``bot`` for theirs."""
+
+    class Meta:
+        model = "bots.EquitySnapshot"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    at = factory.declarations.LazyFunction(timezone.now)
+    equity = Decimal("10000")
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "bots.Alert"
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+    kind = "test"
+    message = "A test alert"
+
+
+class KillSwitchFactory(factory.django.DjangoModelFactory):
+    """An engaged tenant switch, written as a row (enforcement goes through the protection service)."""
+
+    class Meta:
+        model = "bots.KillSwitch"
+
+    scope = "tenant"
+    tenant = factory.declarations.SubFactory(TenantFactory)
+
+
+class NotificationSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "bots.NotificationSettings"
+        django_get_or_create = ("tenant",)
+
+    tenant = factory.declarations.SubFactory(TenantFactory)
+
+
+class CandleFactory(factory.django.DjangoModelFactory):
+    """A flat 15-minute BTCUSDT candle of the simulator environment."""
+
+    class Meta:
+        model = "exchange.Candle"
+
+    environment = "simulator"
+    symbol = "BTCUSDT"
+    interval = "15"
+    start = factory.declarations.LazyFunction(
+        lambda: timezone.now().replace(minute=0, second=0, microsecond=0)
+    )
+    open = Decimal("30000")
+    high = Decimal("30000")
+    low = Decimal("30000")
+    close = Decimal("30000")
+    volume = Decimal("1")
+
+
+def _model(label: str) -> Any:
+    from django.apps import apps
+
+    return apps.get_model(label)
 
 
 def client_with_2fa(role: str = "owner", tenant=None, email: str | None = None):
@@ -114,6 +348,48 @@ def connection_with_account(**fields: Any):
     return connection
 
 
+def connect_live(sim: Any, membership: Any, usdt: str = "10000") -> tuple[int, Any]:
+    """A new simulator account of ``usdt`` and its key, connected through the key service (so
+    validated by the simulator, as a client's is); returns (uid, connection)."""
+    from exchange.services.keys import exchange_key_connect
+
+    uid, key, secret = sim.create_account(usdt=usdt)
+    connection = exchange_key_connect(
+        tenant=membership.tenant,
+        environment="simulator",
+        api_key=key,
+        api_secret=secret,
+        by=membership.user,
+    )
+    return uid, connection
+
+
+def running_bot(
+    membership: Any,
+    *,
+    mode: str,
+    connection: Any = None,
+    name: str = "bot",
+    template: str = "moderate",
+) -> Any:
+    """A bot made and started through the services, as its owner does; the moderate template is
+    EMA 12/26 on 15-minute candles, shorts allowed."""
+    from bots.models import Bot, RiskTemplate
+    from bots.services.lifecycle import bot_transition
+    from bots.services.tuning import bot_create
+
+    bot = bot_create(
+        tenant=membership.tenant,
+        template=RiskTemplate.objects.get(slug=template),
+        name=name,
+        symbol="BTCUSDT",
+        connection=connection,
+        by=membership.user,
+        mode=mode,
+    ).bot
+    return bot_transition(bot=bot, to=Bot.State.RUNNING, by=membership.user)
+
+
 def staff_with_role(role: str, email: str | None = None):
     """A staff member who is not a superuser: their powers are one role's group (operator,
     support); with an admin TOTP device. Returns (user, base32 secret)."""
@@ -137,15 +413,6 @@ def admin_login(client, user, base32_secret: str) -> None:
          "next": "/admin/"},
     )  # fmt: skip
     assert response.status_code == 302, response.content[:500]
-
-
-class ExchangeAccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "exchange.ExchangeAccount"
-
-    tenant = factory.declarations.SubFactory(TenantFactory)
-    environment = "testnet"
-    exchange_uid = factory.declarations.Sequence(lambda n: str(700000 + n))
 
 
 class SubscriptionFactory(factory.django.DjangoModelFactory):

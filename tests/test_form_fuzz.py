@@ -25,8 +25,7 @@ from bots import forms as bot_forms
 from bots.models import Bot, NotificationSettings, RiskTemplate
 from bots.services.tuning import bot_create
 from exchange import forms as exchange_forms
-from exchange.models import ExchangeConnection
-from tests.factories import client_with_2fa, reauthenticate
+from tests.factories import ExchangeConnectionFactory, client_with_2fa, reauthenticate
 from tradingsvc.lib.webhooks import WebhookRefused, webhook_target
 
 pytestmark = pytest.mark.django_db
@@ -64,9 +63,7 @@ def stage(settings):
     settings.EXCHANGE_HTTP_TIMEOUT_SECONDS = 0.5
     settings.EXCHANGE_READ_ATTEMPTS = 1
     owner = client_with_2fa()
-    connection = ExchangeConnection.objects.create(
-        tenant=owner.tenant, environment="simulator", api_key_last4="AAAA", status="active"
-    )
+    connection = ExchangeConnectionFactory.create(tenant=owner.tenant, status="active")
     bot = bot_create(
         tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Fuzz",
         symbol="BTCUSDT", connection=None, by=owner.user,

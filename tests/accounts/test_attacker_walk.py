@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,21 +24,17 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.db import connection
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 
-from accounts.models import Invitation, Membership, User
-from accounts.services.invitations import invitation_create_viewer
-from bots.models import Alert, Bot, RiskTemplate
-from bots.services.lifecycle import bot_transition
-from bots.services.tuning import bot_create
-from exchange.models import ExchangeConnection
+from accounts.models import User
 from tests.factories import (
     UserFactory,
     admin_login,
-    client_with_2fa,
     reauthenticate,
     staff_with_role,
 )
+from tests.fixtures.routes import url_routes
+from tests.fixtures.world import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,17 +43,6 @@ ROLES = ["anonymous", "password_only", "viewer", "other_owner", "support", "oper
 READ_ONLY_ROLES = ["anonymous", "password_only", "viewer", "support"]
 LOGIN = "/accounts/login/"
 TOTP_SETUP = "/accounts/2fa/totp/activate/"
-
-
-@dataclass
-class World:
-    owner_a: Membership
-    viewer_a: Membership
-    owner_b: Membership
-    invitation_a: Invitation
-    connection_a: ExchangeConnection
-    bot_a: Bot
-    alert_a: Alert
 
 
 @dataclass(frozen=True)
@@ -155,46 +140,9 @@ ROUTES: dict[str, Route] = {
 }
 
 
-def _walk(
-    patterns: list[Any], prefix: str = "", namespace: str = ""
-) -> Iterator[tuple[str, str, URLPattern]]:
-    """(route, name as ``reverse`` takes it, with its namespace, pattern) for every pattern."""
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, route, inner)
-        elif isinstance(entry, URLPattern):
-            yield route, f"{namespace}{entry.name}" if entry.name else "", entry
-
-
 def site_routes() -> dict[str, URLPattern]:
     """Every named route but the admin's (walked from its registry below)."""
-    return {
-        name: p
-        for route, name, p in _walk(get_resolver().url_patterns)
-        if not route.startswith("admin/") and name
-    }
-
-
-@pytest.fixture
-def world() -> World:
-    owner_a = client_with_2fa("owner", email="victim@example.test")
-    viewer_a = client_with_2fa("viewer", tenant=owner_a.tenant)
-    owner_b = client_with_2fa("owner")
-    invitation_a = invitation_create_viewer(
-        tenant=owner_a.tenant, email="pending@example.test", invited_by=owner_a.user
-    ).invitation
-    connection_a = ExchangeConnection.objects.create(
-        tenant=owner_a.tenant, environment="simulator", api_key_last4="AAAA"
-    )
-    bot_a = bot_create(
-        tenant=owner_a.tenant, template=RiskTemplate.objects.get(slug="moderate"),
-        name="Tenant A bot", symbol="BTCUSDT", connection=None, by=owner_a.user,
-    ).bot  # fmt: skip
-    bot_a = bot_transition(bot=bot_a, to=Bot.State.RUNNING, by=owner_a.user)
-    alert_a = Alert.objects.create(tenant=owner_a.tenant, bot=bot_a, kind="t", message="A alert")
-    return World(owner_a, viewer_a, owner_b, invitation_a, connection_a, bot_a, alert_a)
+    return {name: p for route, name, p in url_routes() if not route.startswith("admin/") and name}
 
 
 def _clients(world: World) -> dict[str, Client]:

@@ -8,7 +8,7 @@ from django.test import Client
 from accounts.models import AuditEvent
 from accounts.models.audit import AuditTrailIsAppendOnly
 from accounts.services.audit import audit_record
-from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
+from tests.factories import client_with_2fa
 
 pytestmark = pytest.mark.django_db
 
@@ -61,19 +61,9 @@ def test_owner_sees_only_their_tenants_events():
     assert theirs.user.email not in page
 
 
-def test_admin_actions_land_in_the_audit_trail():
-    operator, secret = operator_with_otp()
+def test_admin_actions_land_in_the_audit_trail(operator, operator_client):
     target = client_with_2fa()
-    client = Client()
-    client.post(
-        "/admin/login/?next=/admin/",
-        {
-            "username": operator.email,
-            "password": TEST_PASSWORD,
-            "otp_token": totp_now(secret),
-            "next": "/admin/",
-        },
-    )
+    client = operator_client
     response = client.post(
         "/admin/accounts/tenant/",
         {"action": "disable", "_selected_action": [str(target.tenant.pk)]},

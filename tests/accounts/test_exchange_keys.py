@@ -14,20 +14,9 @@ from exchange.services.keys import (
     exchange_key_replace,
     exchange_key_validate,
 )
-from tests.factories import client_with_2fa, login_with_2fa, reauthenticate
+from tests.factories import login_with_2fa, reauthenticate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sim(simulator, settings):
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    return simulator
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa("owner")
 
 
 def connect(owner, key, secret, environment="simulator"):

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from bots.models import Bot, RiskTemplate
 from bots.services.tuning import bot_create
-from exchange.models import ExchangeConnection
-from tests.factories import client_with_2fa, reauthenticate
+from tests.factories import ExchangeConnectionFactory, client_with_2fa, reauthenticate
 
 pytestmark = pytest.mark.django_db
 REAUTH = "/accounts/reauthenticate/"
@@ -24,9 +23,7 @@ def _signed_in(membership) -> Client:
 
 
 def _live_bot(owner) -> Bot:
-    connection = ExchangeConnection.objects.create(
-        tenant=owner.tenant, environment="simulator", api_key_last4="AAAA", status="active"
-    )
+    connection = ExchangeConnectionFactory.create(tenant=owner.tenant, status="active")
     return bot_create(
         tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Live",
         symbol="BTCUSDT", connection=connection, mode=Bot.Mode.LIVE, by=owner.user,
@@ -79,9 +76,7 @@ def test_starting_a_live_bot_needs_a_fresh_password_but_pausing_does_not():
 def test_creating_a_live_bot_needs_a_fresh_password_a_dry_run_one_does_not():
     """The live mode on the new-bot form asks for the password; dry run goes straight through."""
     owner = client_with_2fa()
-    connection = ExchangeConnection.objects.create(
-        tenant=owner.tenant, environment="simulator", api_key_last4="AAAA", status="active"
-    )
+    connection = ExchangeConnectionFactory.create(tenant=owner.tenant, status="active")
     template = RiskTemplate.objects.get(slug="moderate")
     form = {
         "template": template.pk,

@@ -15,22 +15,19 @@ from django.utils import timezone
 
 from exchange.models import ExchangeConnection
 from exchange.tasks import validate_exchange_keys
-from tests.factories import client_with_2fa, login_with_2fa, reauthenticate
+from tests.factories import client_with_2fa, reauthenticate
 from tests.fixtures.secret_scan import find_planted
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_key_posted_before_the_password_is_confirmed_is_not_kept_in_the_session(
-    simulator, settings, rendered_logs
+    sim, owner, owner_client, rendered_logs
 ):
     """The connect form posted without a fresh password is dropped, not stashed for a replay;
     once the password is confirmed the key connects and its secret is found nowhere at rest."""
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    _, api_key, api_secret = simulator.create_account(usdt="1000")
-    owner = client_with_2fa()
-    client = Client()
-    login_with_2fa(client, owner)
+    _, api_key, api_secret = sim.create_account(usdt="1000")
+    client = owner_client
     form = {"environment": "simulator", "api_key": api_key, "api_secret": api_secret}
 
     asked = client.post("/app/keys/connect/", form)

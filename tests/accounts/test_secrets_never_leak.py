@@ -24,8 +24,8 @@ from accounts.services.data_rights import tenant_export_zip
 from bots.services.notify import notification_settings_save
 from exchange.credentials import credentials_seal
 from exchange.services.keys import KeyRefused, exchange_key_connect, exchange_key_validate
-from tests.accounts.test_url_walk import client_urls
-from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
+from tests.factories import admin_login, client_with_2fa, operator_with_otp
+from tests.fixtures.routes import client_urls
 from tests.fixtures.secret_scan import find_planted
 
 pytestmark = pytest.mark.django_db
@@ -67,17 +67,9 @@ def test_planted_secrets_appear_nowhere(simulator, settings, rendered_logs, sent
             seen.append(str(response.headers))
 
     # Every admin changelist and the connection's change page, as the operator.
-    operator, secret = operator_with_otp()
+    # A superuser: every registered model's changelist must open.
     staff = Client()
-    staff.post(
-        "/admin/login/?next=/admin/",
-        {
-            "username": operator.email,
-            "password": TEST_PASSWORD,
-            "otp_token": totp_now(secret),
-            "next": "/admin/",
-        },
-    )
+    admin_login(staff, *operator_with_otp())
     admin_urls = [reverse("admin:index")]
     for model in admin.site._registry:
         admin_urls.append(

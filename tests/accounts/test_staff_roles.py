@@ -18,8 +18,8 @@ from accounts.models import AuditEvent, OperatorTOTPDevice, Tenant, User
 from accounts.services.invitations import invitation_create_viewer
 from bots.models import Bot, RiskTemplate
 from bots.services.tuning import bot_create
-from exchange.models import ExchangeConnection
 from tests.factories import (
+    ExchangeConnectionFactory,
     StaffUserFactory,
     admin_login,
     client_with_2fa,
@@ -137,9 +137,7 @@ def test_an_admin_edit_cannot_move_a_bot_onto_another_tenants_key():
     """The bot's change form is read-only: keys, limits and tenant change through the services."""
     owner = client_with_2fa()
     other = client_with_2fa()
-    foreign_key = ExchangeConnection.objects.create(
-        tenant=other.tenant, environment="simulator", api_key_last4="BBBB"
-    )
+    foreign_key = ExchangeConnectionFactory.create(tenant=other.tenant, api_key_last4="BBBB")
     bot = bot_create(
         tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="A bot",
         symbol="BTCUSDT", connection=None, by=owner.user,
@@ -177,11 +175,8 @@ def test_an_admin_change_lands_in_the_clients_audit_trail():
     assert "Deleted by our operators" in page
 
 
-def test_no_staff_member_sees_a_clients_session_key():
+def test_no_staff_member_sees_a_clients_session_key(owner, owner_client):
     """allauth's user-session admin lists sessions without their keys, even to an operator."""
-    owner = client_with_2fa()
-    client = Client()
-    login_with_2fa(client, owner)
     session = UserSession.objects.get(user=owner.user)
     operator, secret = staff_with_role("operator")
     staff = Client()

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from accounts.models import AuditEvent, Tenant
 from accounts.selectors import memberships_for_user
-from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
+from tests.factories import client_with_2fa
 
 pytestmark = pytest.mark.django_db
 
 
-def test_suspending_from_admin_is_audited_and_members_keep_their_account():
+def test_suspending_from_admin_is_audited_and_members_keep_their_account(operator, operator_client):
     """Suspend: status and audit event; the member's membership still counts for sign-in."""
-    operator, secret = operator_with_otp()
     member = client_with_2fa()
-    client = Client()
-    client.post(
-        "/admin/login/?next=/admin/",
-        {"username": operator.email, "password": TEST_PASSWORD, "otp_token": totp_now(secret),
-         "next": "/admin/"},
-    )  # fmt: skip
+    client = operator_client
 
     response = client.post(
         "/admin/accounts/tenant/",

@@ -7,38 +7,21 @@ joins the walk by itself; one that takes parameters must say how to fill them in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib import admin
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 
 from accounts.models import Invitation, Membership
-from accounts.services.invitations import invitation_create_viewer
-from bots.models import Alert, Bot, KillSwitch, RiskTemplate
-from bots.services.lifecycle import bot_transition
-from bots.services.tuning import bot_create
-from exchange.models import ExchangeConnection
-from tests.factories import client_with_2fa, reauthenticate
+from bots.models import Bot, KillSwitch
+from tests.factories import reauthenticate
+from tests.fixtures.routes import client_urls
+from tests.fixtures.world import World
 
 pytestmark = pytest.mark.django_db
-CLIENT_PREFIX = "app/"
-
-
-@dataclass
-class World:
-    """Tenant A (owner, viewer, an object of each kind) and tenant B (an owner)."""
-
-    owner_a: Membership
-    viewer_a: Membership
-    owner_b: Membership
-    invitation_a: Invitation
-    connection_a: ExchangeConnection
-    bot_a: Bot
-    alert_a: Alert
 
 
 # How to fill each parameterised client URL with tenant A's objects.
@@ -53,50 +36,6 @@ OBJECT_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "portal:bot_control": lambda w: {"pk": w.bot_a.pk, "action": "pause"},
     "portal:alert_dismiss": lambda w: {"pk": w.alert_a.pk},
 }
-
-
-def _walk(
-    patterns: list[Any], prefix: str = "", namespace: str = ""
-) -> Iterator[tuple[str, str, URLPattern]]:
-    """(route, name as ``reverse`` takes it, with its namespace, pattern) for every pattern."""
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, route, inner)
-        elif isinstance(entry, URLPattern):
-            yield route, f"{namespace}{entry.name}" if entry.name else "", entry
-
-
-def client_urls() -> list[tuple[str, URLPattern]]:
-    """(name, pattern) of every client page."""
-    return [
-        (name, p)
-        for route, name, p in _walk(get_resolver().url_patterns)
-        if route.startswith(CLIENT_PREFIX)
-    ]
-
-
-@pytest.fixture
-def world() -> World:
-    owner_a = client_with_2fa("owner")
-    viewer_a = client_with_2fa("viewer", tenant=owner_a.tenant)
-    owner_b = client_with_2fa("owner")
-    invitation_a = invitation_create_viewer(
-        tenant=owner_a.tenant, email="pending@example.test", invited_by=owner_a.user
-    ).invitation
-    connection_a = ExchangeConnection.objects.create(
-        tenant=owner_a.tenant, environment="simulator", api_key_last4="AAAA"
-    )
-    bot_a = bot_create(
-        tenant=owner_a.tenant, template=RiskTemplate.objects.get(slug="moderate"),
-        name="Tenant A bot", symbol="BTCUSDT", connection=None, by=owner_a.user,
-    ).bot  # fmt: skip
-    bot_a = bot_transition(bot=bot_a, to=Bot.State.RUNNING, by=owner_a.user)
-    alert_a = Alert.objects.create(
-        tenant=owner_a.tenant, bot=bot_a, kind="test", message="Tenant A alert"
-    )
-    return World(owner_a, viewer_a, owner_b, invitation_a, connection_a, bot_a, alert_a)
 
 
 def _url(world: World, name: str, pattern: URLPattern) -> str:

@@ -28,9 +28,8 @@ from exchange.services.executions import execution_store, executions_hand_over
 from exchange.services.keys import exchange_key_connect, exchange_key_replace
 from exchange.streams.runner import StreamRunner
 from exchange.types import OrderRequest
-from tests.bots.test_protection import sim  # noqa: F401 - the simulator wired into settings
-from tests.bots.test_ticks import connect_live, run_due_ticks, running_bot
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live, running_bot
+from tests.fixtures.engine import round_trip_by_hand, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CENT = Decimal("0.01")
@@ -72,7 +71,7 @@ def test_link_ids_are_deterministic_keyed_and_within_bybits_limit():
         assert order_link_id(4242, candle, 0) != first
 
 
-def test_a_fill_under_another_tenants_link_id_moves_nothing_and_is_reported(sim):  # noqa: F811
+def test_a_fill_under_another_tenants_link_id_moves_nothing_and_is_reported(sim):
     """Tenant A places an order on its own account under tenant B's intent link id: B's bot,
     position and P&L are untouched, and a foreign-fill report is raised on A's account."""
     owner_b = client_with_2fa()
@@ -114,7 +113,7 @@ def test_a_fill_under_another_tenants_link_id_moves_nothing_and_is_reported(sim)
     assert not Alert.objects.filter(kind="fill.foreign", tenant=owner_b.tenant).exists()
 
 
-def test_rotating_a_key_under_a_live_stream_counts_every_fill_and_deposit_once(sim, settings):  # noqa: F811
+def test_rotating_a_key_under_a_live_stream_counts_every_fill_and_deposit_once(sim, settings):
     """A live bot trades through the real stream runner while its key is rotated: a second key
     of the same account is added (both active at once, each caught up and reconciled), the bot is
     switched to it, the old one deleted. Every fill and deposit is counted once, and the bot's
@@ -194,7 +193,7 @@ def test_rotating_a_key_under_a_live_stream_counts_every_fill_and_deposit_once(s
     assert not books_check(connection=key_2).divergent
 
 
-def test_a_tenant_with_two_accounts_sees_their_sum_and_each_breaker_reads_its_own(sim):  # noqa: F811
+def test_a_tenant_with_two_accounts_sees_their_sum_and_each_breaker_reads_its_own(sim):
     """Two simulator accounts of one tenant: the dashboard's equity is their sum; a loss on one
     account trips only the breaker of the bot trading on it."""
     owner = client_with_2fa()
@@ -208,18 +207,7 @@ def test_a_tenant_with_two_accounts_sees_their_sum_and_each_breaker_reads_its_ow
     snapshot_connection(connection=key_2)
 
     # A round trip on account 1 only: it pays taker fees on both legs, a real loss of > 0.01 %.
-    gateway_1 = ExchangeGateway.for_connection(key_1)
-    for side in ("Buy", "Sell"):
-        gateway_1.place_order(
-            OrderRequest(
-                symbol="BTCUSDT",
-                side=side,
-                order_type="Market",
-                qty=Decimal("0.02"),
-                order_link_id=f"hand-{side}",
-            )
-        )
-        sim.advance(minutes=1)
+    round_trip_by_hand(sim, key_1, "hand")
     snapshot_connection(connection=key_1)
     snapshot_connection(connection=key_2)
     wallets = [
@@ -237,7 +225,7 @@ def test_a_tenant_with_two_accounts_sees_their_sum_and_each_breaker_reads_its_ow
     assert bot_2.state == Bot.State.RUNNING
 
 
-def test_a_withdrawal_larger_than_the_limits_never_trips_the_breaker(sim):  # noqa: F811
+def test_a_withdrawal_larger_than_the_limits_never_trips_the_breaker(sim):
     """Withdrawing 90 % of the account is capital leaving, not a loss: the bot keeps running,
     its drawdown peak follows the withdrawal, and the reported result excludes it."""
     owner = client_with_2fa()
@@ -265,7 +253,7 @@ def test_a_withdrawal_larger_than_the_limits_never_trips_the_breaker(sim):  # no
     assert performance(equity_start=start, equity_end=end, net_flows=Decimal(-9000)) == 0
 
 
-def test_flows_are_all_recovered_after_a_ten_day_outage(sim):  # noqa: F811
+def test_flows_are_all_recovered_after_a_ten_day_outage(sim):
     """Sixty deposits and withdrawals over ten days while nothing reconciled (more than a page of
     50 and a 7-day window): the next reconciliation records every one, once."""
     owner = client_with_2fa()
@@ -285,7 +273,7 @@ def test_flows_are_all_recovered_after_a_ten_day_outage(sim):  # noqa: F811
     assert reconcile_connection(connection=key).capital_flows == 0
 
 
-def test_a_dry_run_bot_has_its_own_equity_and_its_breaker_trips(sim):  # noqa: F811
+def test_a_dry_run_bot_has_its_own_equity_and_its_breaker_trips(sim):
     """A dry-run bot's equity is its notional start plus its simulated P&L, not a constant: a
     losing simulated position lowers it, and its daily-loss breaker trips as a live one would."""
     owner = client_with_2fa()
@@ -325,7 +313,7 @@ def test_a_peak_moves_with_flows_so_a_flow_is_never_a_drawdown(peak, flow, equit
     assert peak_after_flow(Decimal(peak), Decimal(flow), before) == Decimal(expected)
 
 
-def test_the_books_check_passes_true_books_and_reports_drift_to_the_operator(sim):  # noqa: F811
+def test_the_books_check_passes_true_books_and_reports_drift_to_the_operator(sim):
     """Recounted from the exchange, books kept by the engine match; a lost flow and a drifted
     position are both found, with the figures, in one operator alert."""
     owner = client_with_2fa()
@@ -355,7 +343,7 @@ def test_the_books_check_passes_true_books_and_reports_drift_to_the_operator(sim
     assert "BTCUSDT position: ours 0.5000000000, exchange 0.01" in alert.message
 
 
-def test_funding_on_a_held_position_is_pnl_of_its_bot_never_a_fill_or_a_flow(sim):  # noqa: F811
+def test_funding_on_a_held_position_is_pnl_of_its_bot_never_a_fill_or_a_flow(sim):
     """A position held across a funding time: the settlement reaches the bot's P&L once (from the
     catch-up, whichever way it arrives), leaves the position as it was, and is no capital flow."""
     owner = client_with_2fa()
@@ -385,12 +373,14 @@ def test_funding_on_a_held_position_is_pnl_of_its_bot_never_a_fill_or_a_flow(sim
     assert CapitalFlow.objects.count() == 1
 
 
-def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_so(sim, client):  # noqa: F811
+def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_so(
+    sim, client, operator_client
+):
     """A dry-run bot paused for drawdown: its page says what resuming does; resuming resets the
     peak to the equity now (audited) and settles the trip, so it trades on at the next candle.
     The operator's admin action resets a peak the same way, audited."""
     from accounts.models import AuditEvent
-    from tests.factories import TEST_PASSWORD, login_with_2fa, operator_with_otp, totp_now
+    from tests.factories import login_with_2fa
 
     owner = client_with_2fa()
     bot = running_bot(owner, mode=Bot.Mode.DRY_RUN)
@@ -428,13 +418,7 @@ def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_s
     bot.refresh_from_db()
     assert bot.state == Bot.State.RUNNING, bot.state_reason
 
-    staff, secret = operator_with_otp()
-    admin = type(client)()
-    admin.post(
-        "/admin/login/?next=/admin/",
-        {"username": staff.email, "password": TEST_PASSWORD, "otp_token": totp_now(secret),
-         "next": "/admin/"},
-    )  # fmt: skip
+    admin = operator_client
     response = admin.post(
         "/admin/bots/bot/", {"action": "reset_peak", "_selected_action": [bot.pk]}
     )
@@ -442,7 +426,7 @@ def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_s
     assert AuditEvent.objects.filter(action="bot.peak_reset", tenant=owner.tenant).count() == 2
 
 
-def test_the_opening_deposit_is_never_taken_for_a_flow_after_the_first_wallet_reading(sim):  # noqa: F811
+def test_the_opening_deposit_is_never_taken_for_a_flow_after_the_first_wallet_reading(sim):
     """A live bot's first tick reads the wallet (no snapshot yet); reconciliation only runs after
     it. The opening deposit is already in that reading: it must not count as money that arrived
     after the day's baseline (which would show a 50 % loss and trip the breaker)."""

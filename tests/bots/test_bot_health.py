@@ -12,35 +12,18 @@ import pytest
 from django.core import mail
 
 from accounts.services.tenants import tenant_disable, tenant_suspend
-from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent, RiskTemplate
+from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.reconcile import reconcile_connection
 from bots.services.ticks import tick_run, ticks_dispatch
-from bots.services.tuning import bot_create
 from bots.tasks import deliver_alert, snapshot_equity, tenant_halt
 from exchange.gateway import ExchangeGateway
-from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
 from exchange.services.keys import exchange_key_connect, exchange_key_retire
-from exchange.types import OrderRequest
-from tests.factories import StaffUserFactory, client_with_2fa, login_with_2fa
+from tests.factories import StaffUserFactory, login_with_2fa, running_bot
+from tests.fixtures.engine import resting, resting_order, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit
-
-
-@pytest.fixture
-def sim(simulator, settings):
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
-    instruments_forget()
-    yield simulator
-    instruments_forget()
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa()
 
 
 @pytest.fixture
@@ -56,41 +39,14 @@ def connect(sim, owner, usdt="10000"):
     return uid, key, connection
 
 
-def live_bot(owner, connection, name="bot") -> Bot:
-    template = RiskTemplate.objects.get(slug="moderate")
-    bot = bot_create(
-        tenant=owner.tenant, template=template, name=name, symbol="BTCUSDT", connection=connection,
-        by=owner.user, mode=Bot.Mode.LIVE,
-    ).bot  # fmt: skip
-    return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
-
-
-def run_due_ticks() -> list[BotTick]:
-    """What beat and the workers do: sync candles once, dispatch, run each due tick."""
-    candles_sync()
-    return [tick_run(bot_id=bot_id, candle_start=start) for bot_id, start in ticks_dispatch()]
+def live_bot(owner, connection, name="bot"):
+    return running_bot(owner, mode=Bot.Mode.LIVE, connection=connection, name=name)
 
 
 def deliver_all() -> None:
     """What the worker does with each alert's delivery task."""
     for alert in Alert.objects.all():
         deliver_alert(alert.pk)
-
-
-def resting_order(connection, link: str) -> None:
-    """One of the bot's limit orders, far below the market: it rests on the book."""
-    ExchangeGateway.for_connection(connection).place_order(
-        OrderRequest(
-            symbol="BTCUSDT", side="Buy", order_type="Limit", qty=Decimal("0.001"),
-            price=Decimal("10000"), order_link_id=link,
-        )
-    )  # fmt: skip
-
-
-def resting(connection) -> list[str]:
-    """The bot's resting orders on the exchange (the position's own TP/SL stay, by design)."""
-    gateway = ExchangeGateway.for_connection(connection)
-    return [o.order_link_id for o in gateway.open_orders() if o.order_link_id.startswith("ts-")]
 
 
 def test_a_disabled_tenant_gets_no_tick_its_orders_are_cancelled_and_its_books_reconcile(

@@ -11,14 +11,9 @@ from bots.models import Bot, RiskTemplate
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.tuning import BotTuningError, bot_create, bot_tuning_update, limits_for
 from exchange.services.keys import exchange_key_replace
-from tests.factories import client_with_2fa, connection_with_account
+from tests.factories import connection_with_account
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa()
 
 
 def make_bot(owner, slug="moderate", **kwargs):

@@ -48,7 +48,6 @@ from bots.services.reconcile import reconcile_connection
 from bots.services.ticks import tick_run, ticks_dispatch
 from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
-from exchange.instruments import instruments_forget
 from exchange.models import ExchangeAccount, ExchangeConnection, Execution
 from exchange.services.candles import candles_sync
 from exchange.services.executions import execution_store, executions_hand_over
@@ -65,19 +64,10 @@ class WorkerKilled(BaseException):
 
 
 @pytest.fixture
-def sim(simulator_session, settings):
-    settings.EXCHANGE_REST_URLS = {
-        **settings.EXCHANGE_REST_URLS,
-        "simulator": simulator_session.base_url,
-    }
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
+def sim(sim_session, settings):
+    """The session's simulator (200 runs on fresh accounts), with a short HTTP timeout."""
     settings.EXCHANGE_HTTP_TIMEOUT_SECONDS = 0.5
-    instruments_forget()
-    yield simulator_session
-    simulator_session.clear_faults()
-    simulator_session.admin("DELETE", "/sim/ratelimits")
-    instruments_forget()
+    return sim_session
 
 
 def _new_live_bot(sim, template: RiskTemplate) -> tuple[Bot, ExchangeConnection, int]:

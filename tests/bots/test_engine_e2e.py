@@ -27,11 +27,9 @@ from bots.services.lifecycle import bot_transition
 from bots.services.ticks import ticks_dispatch
 from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
-from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
 from exchange.streams.runner import StreamRunner
-from tests.bots.test_ticks import connect_live
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live
 from tests.fixtures.celery_worker import start_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -46,25 +44,15 @@ def cents(value: Decimal) -> Decimal:
 
 
 @pytest.fixture
-def wired(simulator, settings, monkeypatch, tmp_path):
+def wired(sim, monkeypatch, tmp_path):
     """The simulator in this process's settings and in the worker's environment."""
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    ws = simulator.base_url.replace("http://", "ws://")
-    settings.EXCHANGE_WS_URLS = {
-        **settings.EXCHANGE_WS_URLS,
-        "simulator": {"public": ws, "private": ws},
-    }
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
-    monkeypatch.setenv("EXCHANGE_SIMULATOR_PORT", str(simulator.port))
+    monkeypatch.setenv("EXCHANGE_SIMULATOR_PORT", str(sim.port))
     monkeypatch.setenv("EXCHANGE_MARKET_DATA_ENVIRONMENT", "simulator")
-    instruments_forget()
     worker = start_worker(tmp_path, concurrency=2)
     try:
-        yield simulator, worker
+        yield sim, worker
     finally:
         worker.stop()
-        instruments_forget()
 
 
 def _dispatch_like_beat(five_minute_bot: Bot) -> int:

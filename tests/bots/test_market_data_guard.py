@@ -21,12 +21,10 @@ from bots.services.lifecycle import bot_transition
 from bots.services.ticks import tick_run, ticks_dispatch
 from bots.services.tuning import bot_create
 from bots.strategies import NoDecisionCode
-from exchange.instruments import instruments_forget
 from exchange.models import Candle, ExchangeConnection
 from exchange.selectors import candle_run
 from exchange.services.candles import candles_sync
 from exchange.streams.runner import StreamRunner
-from tests.factories import client_with_2fa
 from tests.fixtures.celery_worker import start_worker, wait_for
 from tradingsvc.lib.redis import get_redis
 
@@ -36,25 +34,13 @@ FIFTEEN = timedelta(minutes=15)
 
 
 @pytest.fixture
-def sim(simulator: Any, settings: Any) -> Iterator[Any]:
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    ws = simulator.base_url.replace("http://", "ws://")
-    settings.EXCHANGE_WS_URLS = {
-        **settings.EXCHANGE_WS_URLS,
-        "simulator": {"public": ws, "private": ws},
-    }
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
+def sim(sim: Any, settings: Any) -> Any:
+    """The shared fresh simulator, with no engine hook on the streams and a backfill just past
+    the moderate template's lookback (so repairs inside it show)."""
     settings.EXCHANGE_STREAM_HANDLERS = []
     settings.EXCHANGE_CANDLE_BACKFILL = 60
     settings.EXCHANGE_CANDLE_DEPTH_MARGIN = 10
-    instruments_forget()
-    yield simulator
-    instruments_forget()
-
-
-@pytest.fixture
-def owner() -> Any:
-    return client_with_2fa()
+    return sim
 
 
 def start_bot(owner: Any, connection: ExchangeConnection | None = None, name: str = "bot") -> Bot:

@@ -15,83 +15,23 @@ from channels.layers import get_channel_layer
 from django.test import Client
 
 from accounts.models import AuditEvent
-from bots.models import Bot, BotTick, KillSwitch, OrderIntent, RiskTemplate
-from bots.services.lifecycle import bot_transition
-from bots.services.ticks import tick_run, ticks_dispatch
-from bots.services.tuning import bot_create
+from bots.models import Bot, BotTick, KillSwitch, OrderIntent
 from bots.tasks import enforce_kill_switch
 from exchange.gateway import ExchangeGateway
-from exchange.instruments import instruments_forget
-from exchange.services.candles import candles_sync
-from exchange.services.keys import exchange_key_connect
-from exchange.types import OrderRequest
 from ops.live import tenant_group
-from tests.factories import (
-    TEST_PASSWORD,
-    client_with_2fa,
-    login_with_2fa,
-    operator_with_otp,
-    totp_now,
-)
+from tests.factories import client_with_2fa, connect_live, login_with_2fa, running_bot
+from tests.fixtures.engine import resting, resting_order, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit
 HALTED = "Trading is halted by our operators"
 
 
-@pytest.fixture
-def sim(simulator, settings):
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
-    instruments_forget()
-    yield simulator
-    instruments_forget()
-
-
-@pytest.fixture
-def operator():
-    user, secret = operator_with_otp()
-    client = Client()
-    client.post(
-        "/admin/login/?next=/admin/",
-        {"username": user.email, "password": TEST_PASSWORD, "otp_token": totp_now(secret),
-         "next": "/admin/"},
-    )  # fmt: skip
-    return user, client
-
-
 def trading_client(sim):
     """A client with a live bot holding a position and a resting order on its own account."""
     owner = client_with_2fa()
-    uid, key, secret = sim.create_account(usdt="10000")
-    connection = exchange_key_connect(
-        tenant=owner.tenant, environment="simulator", api_key=key, api_secret=secret, by=owner.user
-    )
-    bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="bot",
-        symbol="BTCUSDT", connection=connection, by=owner.user, mode=Bot.Mode.LIVE,
-    ).bot  # fmt: skip
-    bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
+    uid, connection = connect_live(sim, owner)
+    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
     return owner, uid, connection, bot
-
-
-def run_due_ticks() -> list[BotTick]:
-    candles_sync()
-    return [tick_run(bot_id=bot_id, candle_start=start) for bot_id, start in ticks_dispatch()]
-
-
-def rest_an_order(connection, link: str) -> None:
-    ExchangeGateway.for_connection(connection).place_order(
-        OrderRequest(
-            symbol="BTCUSDT", side="Buy", order_type="Limit", qty=Decimal("0.001"),
-            price=Decimal("10000"), order_link_id=link,
-        )
-    )  # fmt: skip
-
-
-def resting(connection) -> list[str]:
-    gateway = ExchangeGateway.for_connection(connection)
-    return [o.order_link_id for o in gateway.open_orders() if o.order_link_id.startswith("ts-")]
 
 
 def held(connection) -> Decimal:
@@ -100,16 +40,16 @@ def held(connection) -> Decimal:
 
 
 def test_the_global_switch_from_admin_cancels_flattens_audits_and_shows_on_clients_pages(
-    sim, operator
+    sim, operator, operator_client
 ):
     """Every tenant: orders cancelled, positions closed on the exchange; audited; pushed; shown;
     a tenant whose exchange failed is retried until done; released from admin."""
-    staff, admin_client = operator
+    staff, admin_client = operator, operator_client
     clients = [trading_client(sim) for _ in range(2)]
     assert all(t.status == BotTick.Status.DONE for t in run_due_ticks())
     sim.advance(minutes=1)  # the bots' market orders fill: two positions
     for n, (_owner, _uid, connection, _bot) in enumerate(clients):
-        rest_an_order(connection, f"ts-test-{n}")
+        resting_order(connection, f"ts-test-{n}")
         assert held(connection) > 0 and resting(connection)
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
@@ -161,9 +101,9 @@ def test_the_global_switch_from_admin_cancels_flattens_audits_and_shows_on_clien
     assert HALTED not in page.get("/app/").content.decode()
 
 
-def test_a_kill_switch_row_cannot_be_edited_in_admin(sim, operator):
+def test_a_kill_switch_row_cannot_be_edited_in_admin(sim, operator_client):
     """The raw model is read-only: only the service engages and releases switches."""
-    _staff, admin_client = operator
+    admin_client = operator_client
     owner, _uid, _connection, _bot = trading_client(sim)
     admin_client.post(
         "/admin/bots/killswitch/add/",

@@ -11,31 +11,14 @@ from bots.services.orders import kill_switch_link_id
 from bots.services.protection import kill_switch_engage, kill_switch_release
 from bots.services.snapshots import snapshot_connection
 from exchange.gateway import ExchangeGateway
-from exchange.types import OrderRequest
-from tests.bots.test_ticks import connect_live, run_due_ticks, running_bot
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live, running_bot
+from tests.fixtures.engine import filled_live_bot, round_trip_by_hand, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def sim(simulator, settings):
-    from exchange.instruments import instruments_forget
-
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
-    instruments_forget()
-    yield simulator
-    instruments_forget()
-
-
-def test_tenant_kill_switch_flattens_on_the_exchange_and_blocks_new_orders(sim):
-    owner = client_with_2fa()
-    _, connection = connect_live(sim, owner)
-    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
-    run_due_ticks()
-    sim.advance(minutes=1)
+def test_tenant_kill_switch_flattens_on_the_exchange_and_blocks_new_orders(sim, owner):
+    _, connection, bot = filled_live_bot(sim, owner)
     gateway = ExchangeGateway.for_connection(connection)
     assert any(p.size != 0 for p in gateway.positions("BTCUSDT")), (
         "the first tick should have opened a position"
@@ -98,18 +81,7 @@ def test_circuit_breaker_pauses_the_bot_and_raises_one_alert(sim):
     bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
     Bot.objects.filter(pk=bot.pk).update(daily_loss_limit=Decimal("0.0001"))
     snapshot_connection(connection=connection)
-    gateway = ExchangeGateway.for_connection(connection)
-    for side in ("Buy", "Sell"):
-        gateway.place_order(
-            OrderRequest(
-                symbol="BTCUSDT",
-                side=side,
-                order_type="Market",
-                qty=Decimal("0.02"),
-                order_link_id=f"by-hand-{side}",
-            )
-        )
-        sim.advance(minutes=1)
+    round_trip_by_hand(sim, connection, "by-hand")
     snapshot_connection(connection=connection)
 
     (tick,) = run_due_ticks()

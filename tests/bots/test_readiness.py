@@ -16,7 +16,7 @@ from bots.services.lifecycle import bot_transition
 from bots.services.tuning import bot_create
 from bots.templatetags.readiness import readiness_text, tick_reason
 from exchange.models import Candle, CandleHole
-from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
+from tests.factories import client_with_2fa
 
 pytestmark = pytest.mark.django_db
 
@@ -105,19 +105,13 @@ def test_no_decision_reasons_render_in_the_readers_language() -> None:
         assert tick_reason(gap) == "Sem decisão: falha às 09:30 nos dados de mercado."
 
 
-def test_the_operator_sees_bots_that_cannot_decide_in_admin() -> None:
+def test_the_operator_sees_bots_that_cannot_decide_in_admin(operator_client: Client) -> None:
     """Admin's bot list says why each running bot is not deciding, and filters to those bots."""
     owner = client_with_2fa()
     candles(27)
     ready = running(owner, "BTCUSDT")
     waiting = running(owner, "ETHUSDT")
-    operator, secret = operator_with_otp()
-    client = Client()
-    client.post(
-        "/admin/login/?next=/admin/",
-        {"username": operator.email, "password": TEST_PASSWORD, "otp_token": totp_now(secret),
-         "next": "/admin/"},
-    )  # fmt: skip
+    client = operator_client
 
     page = client.get("/admin/bots/bot/?market_data=not_ready")
 

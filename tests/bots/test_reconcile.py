@@ -15,14 +15,13 @@ from exchange.gateway import ExchangeGateway
 from exchange.models import Execution
 from exchange.services.executions import execution_store, executions_hand_over
 from exchange.types import OrderRequest
-from tests.bots.test_protection import sim  # noqa: F401 - the simulator wired into settings
-from tests.bots.test_ticks import connect_live, run_due_ticks, running_bot
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live, running_bot
+from tests.fixtures.engine import filled_live_bot, run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_reconcile_applies_missed_fills_and_matches_the_exchange(sim):  # noqa: F811
+def test_reconcile_applies_missed_fills_and_matches_the_exchange(sim):
     owner = client_with_2fa()
     _uid, connection = connect_live(sim, owner)
     bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
@@ -47,12 +46,8 @@ def test_reconcile_applies_missed_fills_and_matches_the_exchange(sim):  # noqa: 
     assert BotFill.objects.filter(bot=bot).count() == report.executions_fetched
 
 
-def test_reconcile_corrects_a_drifted_position_and_flags_foreign_orders(sim):  # noqa: F811
-    owner = client_with_2fa()
-    _uid, connection = connect_live(sim, owner)
-    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
-    run_due_ticks()
-    sim.advance(minutes=1)
+def test_reconcile_corrects_a_drifted_position_and_flags_foreign_orders(sim, owner):
+    _uid, connection, bot = filled_live_bot(sim, owner)
     reconcile_connection(connection=connection)
 
     # Someone trades by hand on the account: an extra order the service never placed.
@@ -79,7 +74,7 @@ def test_reconcile_corrects_a_drifted_position_and_flags_foreign_orders(sim):  #
     )  # one open alert, not one per run
 
 
-def test_unknown_intents_are_resolved_by_reconciliation(sim, settings):  # noqa: F811
+def test_unknown_intents_are_resolved_by_reconciliation(sim, settings):
     owner = client_with_2fa()
     uid, connection = connect_live(sim, owner)
     bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
@@ -103,7 +98,7 @@ def _bot_intent(
 
 @pytest.mark.parametrize("applied_by_stream", [False, True], ids=["not-yet-here", "streamed-in"])
 def test_a_fill_landing_while_reconciling_is_counted_once_through_to_flat(
-    sim,  # noqa: F811
+    sim,
     monkeypatch,
     applied_by_stream,
 ):
@@ -155,7 +150,7 @@ def test_a_fill_landing_while_reconciling_is_counted_once_through_to_flat(
     assert not Alert.objects.filter(kind="position.corrected").exists()
 
 
-def test_a_position_flat_on_the_exchange_is_corrected_to_flat(sim):  # noqa: F811
+def test_a_position_flat_on_the_exchange_is_corrected_to_flat(sim):
     """By settle coin the exchange lists only open positions: a bot whose symbol is missing there
     is flat, and a position we still hold for it is corrected and alerted."""
     owner = client_with_2fa()

@@ -6,24 +6,18 @@ from decimal import Decimal
 
 import pytest
 
-from bots.models import Bot, BotPosition, EquitySnapshot
+from bots.models import BotPosition, EquitySnapshot
 from bots.services.reconcile import reconcile_connection
 from bots.services.snapshots import snapshot_connection
 from exchange.gateway import ExchangeGateway
 from exchange.models import Candle
-from tests.bots.test_protection import sim  # noqa: F401
-from tests.bots.test_ticks import connect_live, run_due_ticks, running_bot
-from tests.factories import client_with_2fa
+from tests.fixtures.engine import filled_live_bot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_snapshots_match_the_wallet_and_the_bots_position(sim):  # noqa: F811
-    owner = client_with_2fa()
-    _uid, connection = connect_live(sim, owner)
-    bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
-    run_due_ticks()
-    sim.advance(minutes=1)
+def test_snapshots_match_the_wallet_and_the_bots_position(sim, owner):
+    _uid, connection, bot = filled_live_bot(sim, owner)
     reconcile_connection(connection=connection)
 
     tenant_snapshot = snapshot_connection(connection=connection)

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import pytest
 from django.contrib import admin
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from accounts.models import User
 from bots.forms import PARAM_PREFIX, PERCENT_LIMITS, BotTuningForm
@@ -27,20 +27,11 @@ from bots.services.tuning import (
 )
 from bots.strategies import ParamKind, get_strategy
 from tests.factories import (
-    TEST_PASSWORD,
     StaffUserFactory,
-    client_with_2fa,
-    operator_with_otp,
-    totp_now,
 )
 
 pytestmark = pytest.mark.django_db
 SLUGS = ("conservative", "moderate", "aggressive")
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa()
 
 
 def make_bot(owner, slug: str) -> Bot:
@@ -142,17 +133,13 @@ def test_a_value_inside_the_template_bounds_is_accepted_everywhere(owner):
     assert saved.bot.strategy_params["fast_period"] == 20
 
 
-def test_shorting_cannot_be_turned_on_for_a_conservative_bot_through_the_admin_page(owner):
+def test_shorting_cannot_be_turned_on_for_a_conservative_bot_through_the_admin_page(
+    owner, operator_client
+):
     """The operator's admin page (2FA sign-in, real change view) offers no field to change, and
     a crafted post changes nothing."""
     bot = make_bot(owner, "conservative")
-    operator, secret = operator_with_otp()
-    client = Client()
-    client.post(
-        "/admin/login/?next=/admin/",
-        {"username": operator.email, "password": TEST_PASSWORD, "otp_token": totp_now(secret),
-         "next": "/admin/"},
-    )  # fmt: skip
+    client = operator_client
     page = client.get(f"/admin/bots/bot/{bot.pk}/change/")
     params = dict(bot.strategy_params, allow_short=True)
 

@@ -7,60 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from bots.models import Bot, BotFill, BotPosition, BotTick, OrderIntent, RiskTemplate, SharedSignal
-from bots.services.lifecycle import bot_transition
+from bots.models import Bot, BotFill, BotPosition, BotTick, OrderIntent, SharedSignal
 from bots.services.orders import intent_resolve, intent_send
 from bots.services.ticks import tick_run, ticks_dispatch
-from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
-from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
 from exchange.services.executions import execution_store, executions_hand_over
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live, running_bot
+from tests.fixtures.engine import run_due_ticks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit
-
-
-@pytest.fixture
-def sim(simulator, settings):
-    settings.EXCHANGE_REST_URLS = {**settings.EXCHANGE_REST_URLS, "simulator": simulator.base_url}
-    settings.EXCHANGE_MARKET_DATA_ENVIRONMENT = "simulator"
-    settings.EXCHANGE_CANDLE_BACKFILL = 200
-    instruments_forget()
-    yield simulator
-    instruments_forget()
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa()
-
-
-def running_bot(owner, *, mode, connection=None, name="bot") -> Bot:
-    template = RiskTemplate.objects.get(
-        slug="moderate"
-    )  # EMA 12/26 on 15-minute candles, shorts allowed
-    bot = bot_create(
-        tenant=owner.tenant, template=template, name=name, symbol="BTCUSDT", connection=connection,
-        by=owner.user, mode=mode,
-    ).bot  # fmt: skip
-    return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
-
-
-def run_due_ticks() -> list[BotTick]:
-    """What beat and the workers do: sync candles once, dispatch, run each due tick."""
-    candles_sync()
-    return [tick_run(bot_id=bot_id, candle_start=start) for bot_id, start in ticks_dispatch()]
-
-
-def connect_live(sim, owner):
-    from exchange.services.keys import exchange_key_connect
-
-    uid, key, secret = sim.create_account(usdt="10000")
-    connection = exchange_key_connect(
-        tenant=owner.tenant, environment="simulator", api_key=key, api_secret=secret, by=owner.user
-    )
-    return uid, connection
 
 
 def test_dry_run_bots_share_one_signal_and_fill_at_the_close_without_sending(sim, owner):

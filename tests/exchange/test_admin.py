@@ -18,7 +18,6 @@ from exchange.models import (
     MarketDataSubscription,
     StreamShard,
 )
-from tests.factories import TEST_PASSWORD, operator_with_otp, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -26,22 +25,7 @@ KEY = "ADMINKEYabcdef123456"
 SECRET = "ADMINSECRETzyxwvu9876543210abcdefghij"
 
 
-def operator_client() -> Client:
-    operator, secret = operator_with_otp()
-    client = Client()
-    client.post(
-        "/admin/login/?next=/admin/",
-        {
-            "username": operator.email,
-            "password": TEST_PASSWORD,
-            "otp_token": totp_now(secret),
-            "next": "/admin/",
-        },
-    )
-    return client
-
-
-def test_connection_admin_never_shows_key_material() -> None:
+def test_connection_admin_never_shows_key_material(operator_client: Client) -> None:
     """List and change pages show the environment, status, last error and key hint only."""
     tenant = Tenant.objects.create(name="Acme")
     conn = ExchangeConnection.objects.create(
@@ -49,7 +33,7 @@ def test_connection_admin_never_shows_key_material() -> None:
     )
     credentials_seal(conn, api_key=KEY, api_secret=SECRET)
     conn.refresh_from_db()
-    client = operator_client()
+    client = operator_client
     pages = [
         client.get("/admin/exchange/exchangeconnection/"),
         client.get(f"/admin/exchange/exchangeconnection/{conn.pk}/change/"),
@@ -63,7 +47,7 @@ def test_connection_admin_never_shows_key_material() -> None:
     assert "Bybit did not accept" in pages[0].content.decode()
 
 
-def test_candle_coverage_and_stream_shards_pages() -> None:
+def test_candle_coverage_and_stream_shards_pages(operator_client: Client) -> None:
     """Coverage counts candles and missing ones per environment and pair, and how many of those the
     exchange has no candle for; shards show their last message time."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,7 +62,7 @@ def test_candle_coverage_and_stream_shards_pages() -> None:
         first_start=start + timedelta(minutes=3), last_start=start + timedelta(minutes=3),
     )  # fmt: skip
     StreamShard.objects.create(shard=0, shards=2, hostname="h1", last_message_at=timezone.now())
-    client = operator_client()
+    client = operator_client
     page = client.get("/admin/exchange/candle/")
     assert page.status_code == 200
     coverage = page.context["coverage"]

@@ -23,7 +23,8 @@ from exchange.errors import (
     WrongEnvironmentError,
 )
 from exchange.types import OrderRequest
-from tests.exchange.conftest import below_market, gateway_for, point_settings_at
+from tests.exchange.helpers import below_market, gateway_for
+from tests.fixtures.simulator import point_settings_at
 
 pytestmark = pytest.mark.django_db
 

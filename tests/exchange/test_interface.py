@@ -12,7 +12,7 @@ import pytest
 from exchange.errors import OrderNotFoundError
 from exchange.gateway import ExchangeGateway
 from exchange.types import OrderRequest
-from tests.exchange.conftest import below_market, gateway_for
+from tests.exchange.helpers import below_market, gateway_for
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,10 @@ import pytest
 from exchange.errors import ExchangeError, IpRateLimitedError
 from exchange.limiter import reset_limiter
 from exchange.types import OrderRequest
-from tests.exchange.conftest import below_market, flush_limiter, gateway_for, point_settings_at
+from tests.exchange.helpers import below_market, flush_limiter, gateway_for
 from tests.exchange.workers import start_gateway_worker
 from tests.fixtures.celery_worker import wait_for
+from tests.fixtures.simulator import point_settings_at
 from tradingsvc.lib.redis import get_redis
 
 

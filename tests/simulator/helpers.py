@@ -1,10 +1,12 @@
-"""Small clients for tests that must see raw bytes: a signed REST call and a raw WebSocket."""
+"""Small clients for tests that must see raw bytes: a signed REST call and a raw WebSocket; and
+an inbox for pybit's socket callbacks."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import threading
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -185,3 +187,19 @@ def ccxt_bybit(sim: Any, key: str, secret: str) -> Any:
     exchange = ccxt.bybit({"apiKey": key, "secret": secret, "enableRateLimit": False})
     exchange.urls["api"] = {name: sim.base_url for name in exchange.urls["api"]}
     return exchange
+
+
+class Inbox:
+    """Collects callback messages from pybit's socket thread."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        with self.lock:
+            self.items.append(message)
+
+    def topic(self, name: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [m for m in self.items if m.get("topic") == name]

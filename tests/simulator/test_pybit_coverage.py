@@ -12,8 +12,7 @@ import pytest
 from pybit.exceptions import InvalidRequestError
 
 from tests.fixtures.simulator import wait_for
-from tests.simulator.helpers import RawSocket, sign, signed
-from tests.simulator.test_ws_pybit import Inbox
+from tests.simulator.helpers import Inbox, RawSocket, sign, signed
 
 D = Decimal
 

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from decimal import Decimal
 from typing import Any
 
 from tests.fixtures.simulator import wait_for
-
-
-class Inbox:
-    """Collects callback messages from pybit's socket thread."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, message: dict[str, Any]) -> None:
-        with self.lock:
-            self.items.append(message)
-
-    def topic(self, name: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [m for m in self.items if m.get("topic") == name]
+from tests.simulator.helpers import Inbox
 
 
 def test_public_streams(simulator: Any) -> None:

@@ -8,15 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fixtures.production import PRODUCTION_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.production",
-    "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-the-test-only-0123456789",
-    "DJANGO_ALLOWED_HOSTS": "trading.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/tradingsvc",
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
-    "TRADINGSVC_MASTER_KEYS": "prod1:dGVzdC1tYXN0ZXIta2V5LTAxLTMyLWJ5dGVzLWxvbmc=",
-}
 
 
 def _manage(*args: str) -> subprocess.CompletedProcess[str]:

@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.production import PRODUCTION_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
-COMPLETE_ENV = {
-    "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.production",
-    "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-the-test-only-0123456789",
-    "DJANGO_ALLOWED_HOSTS": "trading.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/tradingsvc",
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
-    "TRADINGSVC_MASTER_KEYS": "prod1:dGVzdC1tYXN0ZXIta2V5LTAxLTMyLWJ5dGVzLWxvbmc=",
-}
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -48,7 +42,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 )
 def test_production_refuses_to_start_without_a_required_variable(missing):
     """Each missing variable stops start-up with ImproperlyConfigured naming it."""
-    env = {k: v for k, v in COMPLETE_ENV.items() if k != missing}
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     done = manage("check", env=env)
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr
@@ -57,7 +51,7 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
 
 def test_production_refuses_a_malformed_master_key():
     """A keyring entry that is not 32 bytes of base64 stops start-up, without echoing the key."""
-    env = {**COMPLETE_ENV, "TRADINGSVC_MASTER_KEYS": "prod1:c2hvcnQta2V5LXZhbHVl"}
+    env = {**PRODUCTION_ENV, "TRADINGSVC_MASTER_KEYS": "prod1:c2hvcnQta2V5LXZhbHVl"}
     done = manage("check", env=env)
     assert done.returncode != 0
     assert "Master key 'prod1' must be 32 bytes" in done.stderr
@@ -66,5 +60,5 @@ def test_production_refuses_a_malformed_master_key():
 
 def test_production_passes_the_deploy_checks():
     """With everything set: DEBUG off, secure cookies, HSTS, SSL redirect; no deploy warnings."""
-    done = manage("check", "--deploy", "--fail-level", "WARNING", env=COMPLETE_ENV)
+    done = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert done.returncode == 0, done.stdout + done.stderr

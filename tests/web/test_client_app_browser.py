@@ -10,8 +10,7 @@ import pytest
 from bots.models import Bot, BotFill, KillSwitch
 from bots.services.ticks import ticks_dispatch
 from exchange.services.candles import candles_sync
-from tests.bots.test_ticks import connect_live
-from tests.factories import client_with_2fa
+from tests.factories import client_with_2fa, connect_live
 from tests.fixtures.browser import log_in_with_2fa, reauthenticate_if_asked, screenshot
 from tests.fixtures.celery_worker import wait_for
 

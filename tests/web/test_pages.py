@@ -14,14 +14,9 @@ from bots.forms import BotTuningForm
 from bots.models import Alert, Bot, RiskTemplate
 from bots.services.tuning import bot_create
 from demo.perf_data import seed_history
-from tests.factories import TEST_PASSWORD, client_with_2fa, login_with_2fa, reauthenticate
+from tests.factories import TEST_PASSWORD, reauthenticate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner():
-    return client_with_2fa()
 
 
 @pytest.fixture
@@ -34,10 +29,9 @@ def bot(owner) -> Bot:
 
 
 @pytest.fixture
-def browser(owner) -> Client:
-    client = Client()
-    login_with_2fa(client, owner)
-    return client
+def browser(owner_client: Client) -> Client:
+    """The owner, signed in."""
+    return owner_client
 
 
 PAGES = ["portal:dashboard", "portal:dashboard_live", "portal:performance", "portal:history", "portal:activity", "portal:notifications",
@@ -148,10 +142,8 @@ def test_history_csv_holds_the_filtered_rows_exactly(browser, bot):
     assert row[1] == "'" + '=HYPERLINK("http://evil.test")'
 
 
-def test_viewer_sees_settings_read_only(bot, owner):
-    viewer = client_with_2fa("viewer", tenant=owner.tenant)
-    client = Client()
-    login_with_2fa(client, viewer)
+def test_viewer_sees_settings_read_only(bot, viewer_client):
+    client = viewer_client
     page = client.get(reverse("portal:bot_tuning", args=[bot.pk])).content.decode()
     assert 'name="risk_per_trade"' in page and "disabled" in page
     assert 'name="save"' not in page and "data-action" not in page
