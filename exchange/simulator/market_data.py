@@ -38,9 +38,11 @@ INTERVALS = ("1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "
 #   Conservative template (51 hourly candles) could not decide for its first 20 market hours.
 # - length: 17 days of minutes remain after it (about 7 hours of a demo on the 60x clock).
 # - the demo: each of its three bots (Conservative ETHUSDT 1h, Moderate BTCUSDT 15m, Aggressive
-#   BTCUSDT 5m) has an entry signal within the first market hour, so a newcomer sees all three
-#   trade in the first minute or so. Many hours of the window fail this (ETHUSDT in an hourly
-#   downtrend, which the long-only template sits out, or no BTCUSDT 5m band break for hours).
+#   BTCUSDT 5m) has an entry signal within 45 market minutes (the first two on the candle that
+#   closes at the start, the third 30 minutes in), and the demo runs its 60x clock from "demo is
+#   up" (`manage.py rundemo`), so a newcomer sees all three trade in under a minute. Many hours of the
+#   window fail this (ETHUSDT in an hourly downtrend, which the long-only template sits out, or no
+#   BTCUSDT 5m band break for hours).
 REPLAY_START_HIST = 1749726000000  # 2025-06-12 11:00 UTC
 
 
