@@ -416,7 +416,8 @@ def test_market_data_endpoints(market: Any) -> None:
     daily = http.get_kline(category="linear", symbol="BTCUSDT", interval="D", limit=1000)
     days = [int(r[0]) for r in daily["result"]["list"]]
     assert all(a - b == 86_400_000 for a, b in pairwise(days))
-    assert days[-1] <= first_minute < days[-1] + 86_400_000  # the oldest: the files' first day
+    first_hour = -(-first_minute // 3_600_000) * 3_600_000  # where hourly and longer series start
+    assert days[-1] <= first_hour < days[-1] + 86_400_000  # the oldest day holds that hour
     info = http.get_instruments_info(category="linear", symbol="ETHUSDT")["result"]["list"][0]
     assert info["priceFilter"]["tickSize"] == "0.01" and info["lotSizeFilter"]["qtyStep"] == "0.01"
     info = http.get_instruments_info(category="linear", symbol="BTCUSDT")["result"]["list"][0]
