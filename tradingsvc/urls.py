@@ -20,7 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
-    path("", include("bots.urls")),
-    path("", include("reports.urls")),
+    path("", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
