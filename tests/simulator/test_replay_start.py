@@ -12,8 +12,8 @@ from django.conf import settings
 
 from bots.models import RiskTemplate
 from bots.strategies import Bar, ParamKind, Target, get_strategy
+from demo.demo_data import DEMO_CLIENTS
 from exchange.simulator.market_data import DAY, MINUTE, REPLAY_START_HIST, MarketData
-from ops.demo_data import DEMO_CLIENTS
 
 START = REPLAY_START_HIST
 
