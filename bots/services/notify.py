@@ -17,7 +17,6 @@ import uuid
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
@@ -66,12 +65,16 @@ def alert_email(alert: Alert) -> tuple[str, str]:
     words = alert_text(alert.kind, alert.params or {}, alert.message)
     subject = _("[tradingsvc] %(severity)s: %(summary)s") % {
         "severity": alert.get_severity_display(),
-        "summary": Truncator(words).chars(SUBJECT_CHARS),
+        "summary": _short(" ".join(words.split()), SUBJECT_CHARS),
     }
     body = _(
         "%(alert)s\n\nSee your dashboard for details; the alert stays until you dismiss it."
     ) % {"alert": words}
     return subject, body
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def alert_deliver(*, alert: Alert) -> dict[str, bool]:
