@@ -65,13 +65,13 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from playwright.sync_api import sync_playwright
 
-    from accounts.services.exchange_keys import exchange_key_connect
     from bots.models import Bot, BotFill, RiskTemplate
     from bots.services.lifecycle import bot_transition
     from bots.services.orders import intent_send, intent_write, order_link_id
-    from bots.services.settings import bot_create
+    from bots.services.tuning import bot_create
     from exchange.gateway import ExchangeGateway
     from exchange.instruments import instruments_forget
+    from exchange.services.keys import exchange_key_connect
     from tests.factories import client_with_2fa
     from tests.fixtures.browser import CHROMIUM, log_in_with_2fa
     from tests.fixtures.live_stack import _spawn, process_env, start_daphne

@@ -4,7 +4,7 @@
     .venv/bin/python bench/web_pages.py --orders 20000 --days 90 --requests 30
 
 Seeds one tenant with ``--orders`` filled orders (and their fills) and ``--days`` of 5-minute
-equity snapshots for the account and the bot (``ops.perf_data``), then requests each page through
+equity snapshots for the account and the bot (``demo.perf_data``), then requests each page through
 Django's full stack in-process (middleware, session, 2FA check, queries, template) and prints
 p50/p95 milliseconds and the number of database queries per request. It uses its own PostgreSQL
 database (``bench_web_tradingsvc``) and Redis database 8.
@@ -70,8 +70,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from bots.models import RiskTemplate
-    from bots.services.settings import bot_create
-    from ops.perf_data import seed_history
+    from bots.services.tuning import bot_create
+    from demo.perf_data import seed_history
     from tests.factories import client_with_2fa, login_with_2fa
 
     owner = client_with_2fa()

@@ -1,1 +1,1 @@
-"""Monthly and performance fees above a high-water mark, invoices and payments."""
+"""Billing (not built yet): the app holds its place in the layer contract."""

@@ -1,4 +1,4 @@
-"""Monthly and performance fees above a high-water mark, invoices and payments."""
+"""Billing: its layer (above reports, below the portal) is reserved; nothing is built here yet."""
 
 from django.apps import AppConfig
 

@@ -8,11 +8,6 @@ class BotsConfig(AppConfig):
     verbose_name = "Bots"
 
     def ready(self) -> None:
-        from accounts.services.exchange_keys import register_key_user
-
-        # A bot follows its exchange key through rotation.
-        register_key_user("bots.Bot", "connection")
-
         from celery.signals import worker_ready
 
         worker_ready.connect(_reconcile_at_worker_start, weak=False)

@@ -30,29 +30,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from bots.market import market_environment_expression
 from bots.models import Bot, BotPosition, CapitalFlow, EquitySnapshot
+from bots.models import money_value as _money
 from bots.risk import AccountState
 from exchange.models import Candle, ExchangeAccount
+from tradingsvc.lib.utc import utc_day_start as day_start
 
 ZERO = Decimal(0)
-
-
-def _money() -> DecimalField[Decimal, Decimal]:
-    return DecimalField(max_digits=30, decimal_places=10)
-
-
-def day_start(now: datetime) -> datetime:
-    """Midnight UTC: "today" is the exchange's day, the same for every client."""
-    return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
 def signed_flow() -> Case:

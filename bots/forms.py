@@ -1,7 +1,7 @@
 """Client forms for bots: creation from a template, tuning built from schemas, filters, alerts.
 
 Forms only shape input; the rules (bounds, one bot per symbol and key, risk warnings) live in
-``bots.services.settings`` and come back as field errors, so every form keeps what was typed.
+``bots.services.tuning`` and come back as field errors, so every form keeps what was typed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 from bots.models import Bot, RiskTemplate
-from bots.services.settings import LIMIT_LABELS, TUNABLE_LIMITS, param_bounds
+from bots.services.tuning import LIMIT_LABELS, TUNABLE_LIMITS, param_bounds
 from bots.strategies import ParamKind, ParamSpec, get_strategy
 from exchange.models import ExchangeConnection
 
@@ -133,7 +133,7 @@ def _plain(value: Decimal) -> str:
     return str(localize(_plain_decimal(value)))
 
 
-class BotSettingsForm(forms.Form):
+class BotTuningForm(forms.Form):
     """Risk limits within the template's bounds and the strategy's parameters, from their schema."""
 
     def __init__(self, *args: Any, bot: Bot, **kwargs: Any) -> None:

@@ -17,10 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Tenant, TenantOwnedQuerySet, User
 from exchange.models import ExchangeAccount, ExchangeConnection
 
+MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES = 30, 10  # up to 20 digits before the point, 10 after
+
+
+def money_value() -> models.DecimalField[Decimal, Decimal]:
+    """The output field of a money expression (a sum, a subquery), as precise as ``money_field``."""
+    return models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+
 
 def money_field(**options: Any) -> models.DecimalField[Any, Any]:
     """Prices, quantities and amounts: up to 20 digits before the point, 10 after."""
-    return models.DecimalField(max_digits=30, decimal_places=10, **options)
+    return models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **options
+    )
 
 
 def fraction_field(**options: Any) -> models.DecimalField[Any, Any]:

@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Tenant
-from bots.books import accounts_latest_equity, day_start, dry_run_equity, tenant_equity
+from bots.books import accounts_latest_equity, dry_run_equity, tenant_equity
 from bots.market import market_environment_expression
 from bots.models import (
     Alert,
@@ -26,7 +26,9 @@ from bots.models import (
     KillSwitch,
     OrderIntent,
 )
+from bots.models import money_value as _money
 from exchange.models import Candle
+from tradingsvc.lib.utc import utc_day_start as day_start
 
 ZERO = Decimal(0)
 RECENT_ROWS = 10
@@ -88,10 +90,6 @@ def tenant_bots(tenant: Tenant) -> QuerySet[Bot]:
         .annotate(breaker_paused=Exists(trips))
     )
     return bots
-
-
-def _money() -> DecimalField[Decimal, Decimal]:
-    return DecimalField(max_digits=30, decimal_places=10)
 
 
 def _bots_with_figures(tenant: Tenant, day_start: datetime) -> QuerySet[Bot]:

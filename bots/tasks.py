@@ -24,14 +24,6 @@ def tick_batch(bot_ids: list[int], candle_start: str) -> int:
     return len(bot_ids)
 
 
-@shared_task(name="bots.tick", track_runs=False)
-def tick(bot_id: int, candle_start: str) -> str:
-    """One bot, one candle. ``BotTick`` is its run record (so no TaskRun row per tick)."""
-    from bots.services.ticks import tick_run
-
-    return str(tick_run(bot_id=bot_id, candle_start=datetime.fromisoformat(candle_start)).status)
-
-
 @shared_task(name="bots.reconcile_all")
 def reconcile_all() -> int:
     """Beat (every minute) and worker start: one reconciliation per exchange account with bots,
@@ -71,8 +63,8 @@ def reconcile(connection_id: int) -> dict[str, object]:
     max_retries=20,
 )
 def tenant_halt(tenant_id: str) -> dict[str, int]:
-    """Sent by name when a tenant is suspended, disabled or erased: cancel its open orders
-    (retried on exchange errors; reconciliation also cancels on each run meanwhile)."""
+    """Enqueued when a tenant is suspended or disabled (``on_accounts_event``): cancel its open
+    orders (retried on exchange errors; reconciliation also cancels on each run meanwhile)."""
     import uuid
 
     from bots.services.protection import tenant_trading_halt
@@ -166,3 +158,16 @@ def books_check() -> dict[str, int]:
         checked += 1
         divergent += check_account(connection=connection).divergent
     return {"checked": checked, "divergent": divergent}
+
+
+def on_accounts_event(event: object) -> None:
+    """``ACCOUNTS_EVENT_HANDLERS``: a halted tenant's open orders are cancelled, here and now when
+    asked (erasure, before the keys go), else by ``tenant_halt`` in the background."""
+    from accounts.events import TradingHalted
+
+    if not isinstance(event, TradingHalted):
+        return
+    if event.now:
+        tenant_halt.run(tenant_id=str(event.tenant.pk))
+    else:
+        tenant_halt.delay(str(event.tenant.pk))

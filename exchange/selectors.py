@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from exchange import parsing
-from exchange.models import Candle, CandleHole, Execution
+from exchange.models import Candle, CandleHole
 from exchange.types import Kline, Ticker, interval_delta
 
 
@@ -149,12 +149,3 @@ def ticker_latest(symbol: str, *, environment: str = "mainnet") -> Ticker | None
 
 def ticker_key(environment: str, symbol: str) -> str:
     return f"xticker:{environment}:{symbol}"
-
-
-def executions_for_order(*, connection_id: int, order_link_id: str) -> list[Execution]:
-    """Stored fills of one order (by its orderLinkId), oldest first."""
-    return list(
-        Execution.objects.filter(connection_id=connection_id, order_link_id=order_link_id).order_by(
-            "exec_time", "exec_id"
-        )
-    )

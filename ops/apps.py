@@ -1,4 +1,8 @@
-"""Operations: background-run records, worker heartbeats, health checks, live-update sockets."""
+"""Operations infrastructure: background-run records, worker heartbeats, health checks, live publish.
+
+Every app may use it; it uses none of them (the live-updates socket that reads bots is the
+portal's, the demo commands are ``demo``'s).
+"""
 
 from django.apps import AppConfig
 

@@ -1,1 +1,1 @@
-"""Monthly client reports and accountant exports."""
+"""Performance: equity and trade rollups, and the metrics the performance page shows."""

@@ -1,4 +1,4 @@
-"""Monthly client reports and accountant exports."""
+"""Performance: equity and trade rollups, and the metrics the performance page shows."""
 
 from django.apps import AppConfig
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from accounts import forms as account_forms
 from bots import forms as bot_forms
 from bots.models import Bot, NotificationSettings, RiskTemplate
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import ExchangeConnection
 from tests.factories import client_with_2fa, reauthenticate
 from tradingsvc.lib.webhooks import WebhookRefused, webhook_target
@@ -121,7 +121,9 @@ def _fuzz(
 def test_the_new_bot_form(stage):
     """Every field of the new-bot form."""
     _fuzz(
-        stage, lambda s: reverse("bot_new"), lambda s: bot_forms.BotCreateForm(tenant=s[0].tenant)
+        stage,
+        lambda s: reverse("portal:bot_new"),
+        lambda s: bot_forms.BotCreateForm(tenant=s[0].tenant),
     )
 
 
@@ -129,30 +131,30 @@ def test_the_new_bot_form(stage):
 def test_the_bot_settings_form(stage, button):
     """Limits and strategy parameters, checked and saved."""
     _fuzz(
-        stage, lambda s: reverse("bot_settings_save", args=[s[2].pk]),
-        lambda s: bot_forms.BotSettingsForm(bot=s[2]), extra={button: "1"},
+        stage, lambda s: reverse("portal:bot_tuning_save", args=[s[2].pk]),
+        lambda s: bot_forms.BotTuningForm(bot=s[2]), extra={button: "1"},
     )  # fmt: skip
 
 
 def test_the_history_filter(stage):
     """The history page's filter (a GET form) and its CSV export."""
-    _fuzz(stage, lambda s: reverse("history"), lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant), method="get")  # fmt: skip
-    _fuzz(stage, lambda s: reverse("history_csv"), lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant), method="get")  # fmt: skip
+    _fuzz(stage, lambda s: reverse("portal:history"), lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant), method="get")  # fmt: skip
+    _fuzz(stage, lambda s: reverse("portal:history_csv"), lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant), method="get")  # fmt: skip
 
 
 def test_the_notification_settings_form(stage):
     """Email, webhook address and secret, and every bot's loss threshold."""
     _fuzz(
-        stage, lambda s: reverse("notifications_save"),
+        stage, lambda s: reverse("portal:notifications_save"),
         lambda s: bot_forms.NotificationSettingsForm(bots=[s[2]]),
     )  # fmt: skip
 
 
 def test_the_key_forms(stage):
     """Connecting a key (no exchange is reachable) and choosing a replacement."""
-    _fuzz(stage, lambda s: reverse("client_key_connect"), lambda s: account_forms.ExchangeKeyForm())
+    _fuzz(stage, lambda s: reverse("portal:key_connect"), lambda s: account_forms.ExchangeKeyForm())
     _fuzz(
-        stage, lambda s: reverse("client_key_replace", args=[s[3].pk]),
+        stage, lambda s: reverse("portal:key_replace", args=[s[3].pk]),
         lambda s: account_forms.ReplaceKeyForm(),
     )  # fmt: skip
 
@@ -163,13 +165,13 @@ def test_the_invitation_forms(stage, settings):
 
     settings.INVITATIONS_PER_HOUR = 10_000
     _fuzz(
-        stage, lambda s: reverse("client_team_invite"), lambda s: account_forms.ViewerInviteForm()
+        stage, lambda s: reverse("portal:team_invite"), lambda s: account_forms.ViewerInviteForm()
     )
     owner = stage[0]
     token = invitation_create_viewer(
         tenant=owner.tenant, email="fuzz-invitee@example.test", invited_by=owner.user
     ).token
     _fuzz(
-        (owner, Client(), stage[2], stage[3]), lambda s: reverse("invitation_accept", args=[token]),
+        (owner, Client(), stage[2], stage[3]), lambda s: reverse("accounts:invitation_accept", args=[token]),
         lambda s: account_forms.InvitationAcceptForm(),
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ops.consumers import LiveUpdatesConsumer
+from portal.consumers import LiveUpdatesConsumer
 
 websocket_urlpatterns = [
     path("ws/live/", LiveUpdatesConsumer.as_asgi()),

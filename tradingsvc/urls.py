@@ -21,8 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
-    path("", include("bots.urls")),
-    path("", include("reports.urls")),
+    path("", include("portal.urls")),
     # Before Django's own: the switch also remembers the language for the user's emails.
     path("i18n/setlang/", language_switch, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,9 +6,10 @@ key to the tenant, or to a row that has one: bots, orders, fills, positions, equ
 webhook attempts, later invoices), found from the models themselves so a new table cannot be
 forgotten. Sealed columns (the one registry in ``accounts.services.master_keys``), token hashes and
 passwords are never written; everything passes the redactor as a second net, and CSV cells are
-defused against spreadsheet formulas. :func:`register_exporter` still adds a hand-made file.
+defused against spreadsheet formulas. The apps above accounts add their own hand-made files (the
+exchange's keys) by answering ``accounts.events.TenantExporting``.
 
-Erasure removes exchange keys and personal data, and keeps what the law requires (invoices, the
+Erasure removes exchange keys (the exchange's handler of ``TenantErasing``) and personal data, and keeps what the law requires (invoices, the
 audit trail) with the people in it anonymised.
 """
 
@@ -30,20 +31,14 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.events import ExportPart, TenantErasing, TenantExporting, accounts_event_send
 from accounts.models import AuditEvent, EmergencyStopLink, Invitation, Membership, Tenant, User
 from accounts.services.audit import audit_record
 from accounts.services.tenants import tenant_halt_now
-from exchange.models import ExchangeConnection
 from tradingsvc.lib.redaction import redact
 from tradingsvc.lib.spreadsheet import csv_cell
 
 Rows = list[dict[str, Any]]
-_EXPORTERS: dict[str, Callable[[Tenant], Rows]] = {}
-
-
-def register_exporter(name: str, rows: Callable[[Tenant], Rows]) -> None:
-    """Add ``<name>.json`` and ``<name>.csv`` to every export (rows: flat dicts, no secrets)."""
-    _EXPORTERS[name] = rows
 
 
 def _members(tenant: Tenant) -> Rows:
@@ -71,23 +66,6 @@ def _invitations(tenant: Tenant) -> Rows:
     ]
 
 
-def _exchange_keys(tenant: Tenant) -> Rows:
-    return [
-        {
-            "environment": c.environment,
-            "label": c.label,
-            "key_last4": c.api_key_last4,
-            "status": c.status,
-            "permissions": c.permissions,
-            "read_only": c.read_only,
-            "last_validated": c.last_validated_at,
-            "expires": c.key_expires_at,
-            "created": c.created_at,
-        }
-        for c in ExchangeConnection.objects.filter(tenant=tenant)
-    ]
-
-
 def _audit(tenant: Tenant) -> Rows:
     return [
         {
@@ -103,13 +81,23 @@ def _audit(tenant: Tenant) -> Rows:
     ]
 
 
-register_exporter("members", _members)
-register_exporter("invitations", _invitations)
-register_exporter("exchange_keys", _exchange_keys)
-register_exporter("audit_trail", _audit)
+_OWN_FILES: dict[str, Callable[[Tenant], Rows]] = {
+    "members": _members,
+    "invitations": _invitations,
+    "audit_trail": _audit,
+}
 
 # Exported by hand above (explicit fields), or holding nothing of the client's own but a token.
-_HAND_EXPORTED = {Membership, Invitation, ExchangeConnection, AuditEvent, EmergencyStopLink}
+_HAND_EXPORTED = {Membership, Invitation, AuditEvent, EmergencyStopLink}
+
+
+def _export_parts(tenant: Tenant) -> list[ExportPart]:
+    """This app's files, then those the apps above add (``TenantExporting``)."""
+    own = ExportPart(files={name: rows(tenant) for name, rows in _OWN_FILES.items()})
+    answers = accounts_event_send(TenantExporting(tenant=tenant))
+    return [own, *(part for part in answers if isinstance(part, ExportPart))]
+
+
 _NEVER_EXPORTED_NAMES = ("token_hash", "password", "secret", "session_key")
 
 
@@ -125,7 +113,7 @@ def tenant_owned_models() -> list[tuple[type[models.Model], str]]:
 
     found: list[tuple[type[models.Model], str]] = []
     for model in apps.get_models():
-        if model is Tenant or model in _HAND_EXPORTED:
+        if model is Tenant or model in _HAND_EXPORTED or getattr(model, "exported_by_hand", False):
             continue
         direct = tenant_fk(model)
         if direct:
@@ -182,7 +170,9 @@ def tenant_export_zip(*, tenant: Tenant, by: User, request: HttpRequest | None =
             "exported_at": timezone.now(),
         }
         archive.writestr("tenant.json", json.dumps(summary, default=str, indent=2))
-        files = [(name, rows_for(tenant)) for name, rows_for in _EXPORTERS.items()]
+        files = [
+            (name, rows) for part in _export_parts(tenant) for name, rows in part.files.items()
+        ]
         files += [
             (
                 f"{model._meta.app_label}_{model._meta.model_name}",
@@ -265,9 +255,7 @@ def tenant_erase(*, tenant: Tenant, by: User, request: HttpRequest | None = None
     tenant.status = Tenant.Status.DISABLED
     tenant.save(update_fields=["status"])
     tenant_halt_now(tenant=tenant)
-    ExchangeConnection.objects.filter(tenant=tenant).update(
-        api_key_sealed="", api_secret_sealed="", label="", status=ExchangeConnection.Status.RETIRED
-    )
+    accounts_event_send(TenantErasing(tenant=tenant))
     members = list(User.objects.filter(memberships__tenant=tenant))
     erased = [
         u for u in members if not u.is_staff and not u.memberships.exclude(tenant=tenant).exists()

@@ -46,7 +46,7 @@ def _new_token() -> tuple[str, str]:
 
 
 def invitation_url(token: str, base_url: str = "") -> str:
-    return f"{base_url}{reverse('invitation_accept', args=[token])}"
+    return f"{base_url}{reverse('accounts:invitation_accept', args=[token])}"
 
 
 def _expiry() -> datetime:

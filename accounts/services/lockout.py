@@ -47,7 +47,7 @@ def emergency_link_issue(*, user: User, tenant: Tenant) -> str:
         tenant=tenant, user=user, token_hash=_token_hash(token),
         expires_at=timezone.now() + timedelta(minutes=settings.EMERGENCY_LINK_TTL_MINUTES),
     )  # fmt: skip
-    return settings.SITE_URL.rstrip("/") + reverse("emergency_link", args=[token])
+    return settings.SITE_URL.rstrip("/") + reverse("portal:emergency_link", args=[token])
 
 
 def emergency_link_get(*, token: str) -> EmergencyStopLink:

@@ -15,29 +15,21 @@ from axes.utils import reset as axes_reset
 from django.db import transaction
 from django.http import HttpRequest
 
+from accounts.events import TradingHalted, accounts_event_send
 from accounts.models import Tenant, User
 from accounts.services.audit import audit_record
-
-TENANT_HALT_TASK = "bots.tenant_halt"
 
 
 def _halt_trading(tenant: Tenant) -> None:
     """Ask the engine (after commit) to cancel the tenant's open orders."""
-    from tradingsvc.celery import app
-
-    transaction.on_commit(
-        partial(app.send_task, TENANT_HALT_TASK, kwargs={"tenant_id": str(tenant.pk)})
-    )
+    transaction.on_commit(partial(accounts_event_send, TradingHalted(tenant=tenant)))
 
 
 def tenant_halt_now(*, tenant: Tenant) -> None:
-    """Cancel a non-trading tenant's open orders here and now (the engine's task, run in this
+    """Cancel a non-trading tenant's open orders here and now (the engine's handler runs in this
     process): erasure calls it before the keys are erased, as nothing can cancel afterwards.
     Raises when the exchange could not be asked, so the erasure waits for a retry."""
-    from tradingsvc.celery import app
-
-    app.loader.import_default_modules()  # the apps' tasks modules (a worker imports them at start)
-    app.tasks[TENANT_HALT_TASK].run(tenant_id=str(tenant.pk))
+    accounts_event_send(TradingHalted(tenant=tenant, now=True))
 
 
 def _set_status(

@@ -39,7 +39,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             # two-factor setup that follows does not ask for it again.
             record_authentication(request, user, method="password", reauthenticated=True)
             # Two-factor setup comes next (RequireClientTwoFactorMiddleware sends them there).
-            return redirect("client_home")
+            return redirect("portal:dashboard")
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
     )

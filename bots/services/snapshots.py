@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from bots.books import accounts_equity_sum, dry_run_equity
 from bots.books import unrealised_pnl as position_unrealised
+from bots.events import snapshot_taken
 from bots.market import bot_market_environment
 from bots.models import Bot, BotPosition, EquitySnapshot
 from bots.services.live import publish_bot_event
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeAccount, ExchangeConnection
 from exchange.selectors import candle_latest
-from reports.services.rollups import rollup_record
 
 
 def _last_price(bot: Bot) -> Decimal | None:
@@ -48,15 +48,14 @@ def snapshot_record(
     realised_pnl: Decimal = Decimal(0),
     unrealised_pnl: Decimal = Decimal(0),
 ) -> EquitySnapshot:
-    """The one way to write a snapshot. The tenant's and bots' series are also folded into the
-    hour and day rollups that the dashboard and the charts read; an account's series is read raw
-    (by the breaker and the books), its sum being the tenant's."""
+    """The one way to write a snapshot. Every one is announced (``bots.events.SnapshotTaken``):
+    reports folds the tenant's and bots' series into the hour and day rollups that the dashboard
+    and the charts read; an account's series is read raw (by the breaker and the books)."""
     snapshot = EquitySnapshot.objects.create(
         tenant_id=tenant_id, bot=bot, account=account, at=at, equity=equity,
         realised_pnl=realised_pnl, unrealised_pnl=unrealised_pnl,
     )  # fmt: skip
-    if account is None:
-        rollup_record(snapshot)
+    snapshot_taken(snapshot)
     return snapshot
 
 

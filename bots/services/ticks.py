@@ -61,8 +61,8 @@ from bots.services.fills import intents_fill_simulated
 from bots.services.lifecycle import bot_error, bot_transition
 from bots.services.live import publish_bot_event, publish_fill
 from bots.services.orders import intents_send_many, intents_write_many
-from bots.services.settings import limits_for
 from bots.services.snapshots import snapshot_account_equity
+from bots.services.tuning import limits_for
 from bots.strategies import Bar, NoDecision, NoDecisionCode, Signal, Target, get_strategy
 from bots.texts import phrase
 from exchange.errors import ExchangeError
@@ -633,7 +633,7 @@ def _bots_health(ticks: Sequence[BotTick], results: dict[int, _Result]) -> None:
     ``BOT_ERROR_AFTER_FAILED_TICKS`` the bot goes to the error state with one alert. An unusable
     key puts the bot in error at once; a key the exchange refused is checked again right away
     (the daily check's service), which puts every bot on it in error with one alert."""
-    from accounts.services.exchange_keys import exchange_key_validate
+    from exchange.services.keys import exchange_key_validate
 
     limit = int(settings.BOT_ERROR_AFTER_FAILED_TICKS)
     changed: list[Bot] = []

@@ -17,6 +17,7 @@ from django.utils import timezone
 from bots.models import Bot, BotPosition, EquitySnapshot
 from bots.services.alerts import alert_raise
 from bots.texts import phrase
+from exchange.events import KeyChecked, KeyEvent
 from exchange.models import ExchangeConnection, StreamShard
 
 POSITION_MAX_AGE = timedelta(hours=24)
@@ -84,6 +85,15 @@ def watch_connectivity(now: datetime | None = None) -> int:
         ):
             raised += 1
     return raised
+
+
+def on_key_event(event: KeyEvent) -> int:
+    """``EXCHANGE_KEY_HANDLERS``: a checked key is watched; a replaced key's bots move to the new
+    one (history such as executions stays with the key that produced it). Returns rows switched."""
+    if isinstance(event, KeyChecked):
+        watch_key(event.connection)
+        return 0
+    return Bot.objects.filter(connection=event.old).update(connection=event.new)
 
 
 def watch_key(connection: ExchangeConnection) -> None:

@@ -26,6 +26,9 @@ class ExchangeConnection(models.Model):
     key works; validation fills the permission fields from Bybit's own answer.
     """
 
+    # The tenant's export lists keys with chosen fields (``exchange.services.keys``), not every column.
+    exported_by_hand = True
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Not validated yet")
         ACTIVE = "active", _("Working")

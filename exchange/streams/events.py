@@ -1,8 +1,8 @@
 """Typed stream events and the hook through which the engine receives them.
 
-The engine (issue 7) registers callables in ``EXCHANGE_STREAM_HANDLERS`` (dotted paths). Each is
-called with one event, in the stream process's main thread (never the socket thread), after the
-event's data is stored. Executions are handed over at least once: a handler that raises leaves the
+The engine's handlers are named in ``EXCHANGE_STREAM_HANDLERS`` (dotted paths; the one inversion
+mechanism, ``tradingsvc.lib.events``). Each is called with one event, in the stream process's main
+thread (never the socket thread), after the event's data is stored. Executions are handed over at least once: a handler that raises leaves the
 execution unhandled and it is offered again on the next pass, so handlers must be idempotent by
 ``exec_id`` (the stored ``Execution`` row's unique key makes that easy).
 """
@@ -10,16 +10,9 @@ execution unhandled and it is offered again on the next pass, so handlers must b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
-
-import structlog
-from django.conf import settings
-from django.utils.module_loading import import_string
 
 from exchange.types import Execution, Kline, Order, Position, Ticker, WalletBalance
-
-log = structlog.stdlib.get_logger(__name__)
+from tradingsvc.lib import events
 
 
 @dataclass(frozen=True)
@@ -65,32 +58,9 @@ class TickerEvent:
 StreamEvent = ExecutionEvent | OrderEvent | PositionEvent | WalletEvent | KlineEvent | TickerEvent
 
 
-@cache
-def _handlers(paths: tuple[str, ...]) -> list[Any]:
-    return [import_string(p) for p in paths]
-
-
-def handlers() -> list[Any]:
-    return _handlers(tuple(settings.EXCHANGE_STREAM_HANDLERS))
-
-
 def dispatch(event: StreamEvent, *, raise_errors: bool = False) -> bool:
-    """Call every handler; True if all succeeded. Errors are logged (and raised if asked)."""
-    ok = True
-    try:
-        registered = handlers()
-    except ImportError:
-        # A misconfigured hook must not lose data: executions stay unhandled and are offered again.
-        log.exception("exchange.stream_handler_missing", paths=settings.EXCHANGE_STREAM_HANDLERS)
-        if raise_errors:
-            raise
-        return False
-    for handler in registered:
-        try:
-            handler(event)
-        except Exception:
-            ok = False
-            log.exception("exchange.stream_handler_failed", event_type=type(event).__name__)
-            if raise_errors:
-                raise
-    return ok
+    """Call every handler in ``EXCHANGE_STREAM_HANDLERS``; True if all succeeded.
+
+    A misconfigured hook must not lose data: a handler that cannot be imported or raises leaves
+    executions unhandled, and they are offered again on the next pass."""
+    return events.dispatch("EXCHANGE_STREAM_HANDLERS", event, raise_errors=raise_errors)

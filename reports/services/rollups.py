@@ -9,16 +9,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Greatest, Least
 
+from bots.events import BotsEvent, SnapshotTaken
 from bots.models import EquitySnapshot
 from reports.models import EquityRollup
+from tradingsvc.lib.utc import utc_day_start
 
 Period = EquityRollup.Period
 
 
 def period_start(at: datetime, period: str) -> datetime:
     """The hour or the UTC day that contains ``at``."""
-    hour = at.replace(minute=0, second=0, microsecond=0)
-    return hour if period == Period.HOUR else hour.replace(hour=0)
+    if period == Period.DAY:
+        return utc_day_start(at)
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def on_bots_event(event: BotsEvent) -> None:
+    """``BOTS_EVENT_HANDLERS``: a tenant's or bot's snapshot is folded in; an account's series is
+    read raw (by the breaker and the books), its sum being the tenant's."""
+    if isinstance(event, SnapshotTaken) and event.snapshot.account_id is None:
+        rollup_record(event.snapshot)
 
 
 def rollup_record(snapshot: EquitySnapshot) -> None:

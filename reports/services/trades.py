@@ -5,7 +5,7 @@ is more than its own fee (an opening fill's P&L is exactly minus its fee)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDate
 
 from bots.models import BotFill
 from reports.models import TradeRollup
+from tradingsvc.lib.utc import utc_day_start
 
 LATE_FILL_DAYS = 7  # reconciliation catches up at most Bybit's 7-day execution window
 
@@ -23,21 +24,27 @@ def closing_fills() -> QuerySet[BotFill]:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=UTC)
+    start = utc_day_start(day)
     return start, start + timedelta(days=1)
+
+
+def trade_aggregates() -> dict[str, Any]:
+    """Counts and sums of closing fills: the one definition of a win, a loss and their sizes."""
+    won, lost = Q(realised_pnl__gt=0), Q(realised_pnl__lt=0)
+    return {
+        "trades": Count("id"),
+        "wins": Count("id", filter=won),
+        "losses": Count("id", filter=lost),
+        "gross_profit": Sum("realised_pnl", filter=won),
+        "gross_loss": Sum("realised_pnl", filter=lost),
+        "largest_win": Max("realised_pnl", filter=won),
+        "largest_loss": Min("realised_pnl", filter=lost),
+    }
 
 
 def trade_totals(fills: QuerySet[BotFill]) -> dict[str, Any]:
     """Counts and sums of closing fills, as one aggregate query."""
-    return fills.aggregate(
-        trades=Count("id"),
-        wins=Count("id", filter=Q(realised_pnl__gt=0)),
-        losses=Count("id", filter=Q(realised_pnl__lt=0)),
-        gross_profit=Sum("realised_pnl", filter=Q(realised_pnl__gt=0)),
-        gross_loss=Sum("realised_pnl", filter=Q(realised_pnl__lt=0)),
-        largest_win=Max("realised_pnl", filter=Q(realised_pnl__gt=0)),
-        largest_loss=Min("realised_pnl", filter=Q(realised_pnl__lt=0)),
-    )
+    return fills.aggregate(**trade_aggregates())
 
 
 def _rollup(row: Mapping[str, Any]) -> TradeRollup:
@@ -60,15 +67,7 @@ def trade_rollups_refresh(*, today: date, days: int = LATE_FILL_DAYS) -> int:
         .filter(exec_time__gte=start, exec_time__lt=end)
         .annotate(day=TruncDate("exec_time", tzinfo=UTC))
         .values("tenant_id", "bot_id", "day")
-        .annotate(
-            trades=Count("id"),
-            wins=Count("id", filter=Q(realised_pnl__gt=0)),
-            losses=Count("id", filter=Q(realised_pnl__lt=0)),
-            gross_profit=Sum("realised_pnl", filter=Q(realised_pnl__gt=0)),
-            gross_loss=Sum("realised_pnl", filter=Q(realised_pnl__lt=0)),
-            largest_win=Max("realised_pnl", filter=Q(realised_pnl__gt=0)),
-            largest_loss=Min("realised_pnl", filter=Q(realised_pnl__lt=0)),
-        )
+        .annotate(**trade_aggregates())
         .order_by()
     )
     TradeRollup.objects.filter(day__gte=first, day__lt=today).delete()

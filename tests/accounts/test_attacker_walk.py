@@ -30,7 +30,7 @@ from accounts.models import Invitation, Membership, User
 from accounts.services.invitations import invitation_create_viewer
 from bots.models import Alert, Bot, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import ExchangeConnection
 from tests.factories import (
     UserFactory,
@@ -110,66 +110,70 @@ ROUTES: dict[str, Route] = {
         "auth_flow", lambda w: {"uidb36": "1", "key": "forged-key"}
     ),
     # Links that carry their own token: a forged one gets nothing.
-    "invitation_accept": Route("token_link", lambda w: {"token": "forged-token"}),
-    "emergency_link": Route("token_link", lambda w: {"token": "forged-token"}),
+    "accounts:invitation_accept": Route("token_link", lambda w: {"token": "forged-token"}),
+    "portal:emergency_link": Route("token_link", lambda w: {"token": "forged-token"}),
     # Client pages (reads).
     **{
         name: Route("client_read")
         for name in (
-            "client_keys",
-            "client_team",
-            "client_audit",
-            "client_security",
-            "client_home",
-            "dashboard_live",
-            "bot_new",
-            "history",
-            "history_csv",
-            "activity",
-            "notifications",
-            "performance",
+            "portal:keys",
+            "portal:team",
+            "portal:audit",
+            "portal:security",
+            "portal:dashboard",
+            "portal:dashboard_live",
+            "portal:bot_new",
+            "portal:history",
+            "portal:history_csv",
+            "portal:activity",
+            "portal:notifications",
+            "portal:performance",
         )
     },
-    "bot_settings": Route("client_read", _pk("bot_a")),
+    "portal:bot_tuning": Route("client_read", _pk("bot_a")),
     # Client writes.
     **{
         name: Route("client_write")
         for name in (
-            "client_key_connect",
-            "client_team_invite",
-            "client_data_export",
-            "client_data_delete",
-            "emergency_stop",
-            "emergency_stop_release",
-            "notifications_save",
+            "portal:key_connect",
+            "portal:team_invite",
+            "portal:data_export",
+            "portal:data_delete",
+            "portal:emergency_stop",
+            "portal:emergency_stop_release",
+            "portal:notifications_save",
         )
     },
-    "client_key_validate": Route("client_write", _pk("connection_a")),
-    "client_key_delete": Route("client_write", _pk("connection_a")),
-    "client_key_replace": Route("client_write", _pk("connection_a")),
-    "client_invitation_revoke": Route("client_write", _pk("invitation_a")),
-    "client_invitation_resend": Route("client_write", _pk("invitation_a")),
-    "bot_settings_save": Route("client_write", _pk("bot_a")),
-    "bot_control": Route("client_write", lambda w: {"pk": w.bot_a.pk, "action": "stop"}),
-    "alert_dismiss": Route("client_write", _pk("alert_a")),
+    "portal:key_validate": Route("client_write", _pk("connection_a")),
+    "portal:key_delete": Route("client_write", _pk("connection_a")),
+    "portal:key_replace": Route("client_write", _pk("connection_a")),
+    "portal:invitation_revoke": Route("client_write", _pk("invitation_a")),
+    "portal:invitation_resend": Route("client_write", _pk("invitation_a")),
+    "portal:bot_tuning_save": Route("client_write", _pk("bot_a")),
+    "portal:bot_control": Route("client_write", lambda w: {"pk": w.bot_a.pk, "action": "stop"}),
+    "portal:alert_dismiss": Route("client_write", _pk("alert_a")),
 }
 
 
-def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, URLPattern]]:
+    """(route, name as ``reverse`` takes it, with its namespace, pattern) for every pattern."""
     for entry in patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, route)
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, route, inner)
         elif isinstance(entry, URLPattern):
-            yield route, entry
+            yield route, f"{namespace}{entry.name}" if entry.name else "", entry
 
 
 def site_routes() -> dict[str, URLPattern]:
     """Every named route but the admin's (walked from its registry below)."""
     return {
-        p.name: p
-        for route, p in _walk(get_resolver().url_patterns)
-        if not route.startswith("admin/") and p.name
+        name: p
+        for route, name, p in _walk(get_resolver().url_patterns)
+        if not route.startswith("admin/") and name
     }
 
 

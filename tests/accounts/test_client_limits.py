@@ -7,14 +7,14 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from accounts.forms import ExchangeKeyForm
 from accounts.services.audit import client_ip
-from accounts.services.exchange_keys import KeyRefused, exchange_key_connect
 from accounts.services.invitations import (
     InvitationError,
     invitation_create_viewer,
     invitation_resend,
 )
+from exchange.forms import ExchangeKeyForm
+from exchange.services.keys import KeyRefused, exchange_key_connect
 from tests.factories import client_with_2fa
 
 pytestmark = pytest.mark.django_db

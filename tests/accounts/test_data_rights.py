@@ -97,8 +97,8 @@ def _row_of_every_kind(owner) -> None:
     from accounts.models import WebhookAttempt
     from bots.models import Alert, BotPosition, KillSwitch, RiskTemplate
     from bots.services.notify import notification_settings_save
-    from bots.services.settings import bot_create
-    from ops.perf_data import seed_history
+    from bots.services.tuning import bot_create
+    from demo.perf_data import seed_history
 
     bot = bot_create(
         tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"),

@@ -6,14 +6,14 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditEvent
-from accounts.services.exchange_keys import (
+from exchange.credentials import credentials_open, credentials_seal
+from exchange.models import ExchangeConnection
+from exchange.services.keys import (
     KeyRefused,
     exchange_key_connect,
     exchange_key_replace,
     exchange_key_validate,
 )
-from exchange.credentials import credentials_open, credentials_seal
-from exchange.models import ExchangeConnection
 from tests.factories import client_with_2fa, login_with_2fa, reauthenticate
 
 pytestmark = pytest.mark.django_db

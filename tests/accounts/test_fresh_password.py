@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bots.models import Bot, RiskTemplate
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import ExchangeConnection
 from tests.factories import client_with_2fa, reauthenticate
 
@@ -61,15 +61,17 @@ def test_starting_a_live_bot_needs_a_fresh_password_but_pausing_does_not():
     bot = _live_bot(owner)
     client = _signed_in(owner)
 
-    start = client.post(reverse("bot_control", kwargs={"pk": bot.pk, "action": "start"}))
+    start = client.post(reverse("portal:bot_control", kwargs={"pk": bot.pk, "action": "start"}))
     state_after_start = Bot.objects.get(pk=bot.pk).state
     reauthenticate(client)
-    started = client.post(reverse("bot_control", kwargs={"pk": bot.pk, "action": "start"}))
+    started = client.post(reverse("portal:bot_control", kwargs={"pk": bot.pk, "action": "start"}))
 
     assert start.status_code == 302 and start["Location"].startswith(REAUTH)
     assert state_after_start != Bot.State.RUNNING
     assert started.status_code == 302 and Bot.objects.get(pk=bot.pk).state == Bot.State.RUNNING
-    pause = _signed_in(owner).post(reverse("bot_control", kwargs={"pk": bot.pk, "action": "pause"}))
+    pause = _signed_in(owner).post(
+        reverse("portal:bot_control", kwargs={"pk": bot.pk, "action": "pause"})
+    )
     assert not pause["Location"].startswith(REAUTH)
     assert Bot.objects.get(pk=bot.pk).state == Bot.State.PAUSED
 
@@ -89,8 +91,8 @@ def test_creating_a_live_bot_needs_a_fresh_password_a_dry_run_one_does_not():
     }
     client = _signed_in(owner)
 
-    live = client.post(reverse("bot_new"), {**form, "mode": Bot.Mode.LIVE})
-    dry = client.post(reverse("bot_new"), {**form, "name": "Dry", "mode": Bot.Mode.DRY_RUN})
+    live = client.post(reverse("portal:bot_new"), {**form, "mode": Bot.Mode.LIVE})
+    dry = client.post(reverse("portal:bot_new"), {**form, "name": "Dry", "mode": Bot.Mode.DRY_RUN})
 
     assert live.status_code == 302 and live["Location"].startswith(REAUTH)
     assert not Bot.objects.filter(tenant=owner.tenant, name="New").exists()

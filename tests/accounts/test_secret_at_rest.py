@@ -13,8 +13,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from accounts.tasks import validate_exchange_keys
 from exchange.models import ExchangeConnection
+from exchange.tasks import validate_exchange_keys
 from tests.factories import client_with_2fa, login_with_2fa, reauthenticate
 from tests.fixtures.secret_scan import find_planted
 

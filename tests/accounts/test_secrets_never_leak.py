@@ -21,9 +21,9 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from accounts.services.data_rights import tenant_export_zip
-from accounts.services.exchange_keys import KeyRefused, exchange_key_connect, exchange_key_validate
 from bots.services.notify import notification_settings_save
 from exchange.credentials import credentials_seal
+from exchange.services.keys import KeyRefused, exchange_key_connect, exchange_key_validate
 from tests.accounts.test_url_walk import client_urls
 from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
 from tests.fixtures.secret_scan import find_planted
@@ -55,9 +55,9 @@ def test_planted_secrets_appear_nowhere(simulator, settings, rendered_logs, sent
     # Every client page, as the owner.
     client = Client()
     client.force_login(owner.user)
-    for _route, pattern in client_urls():
+    for name, pattern in client_urls():
         if not pattern.pattern.converters:
-            response = client.get(reverse(pattern.name))
+            response = client.get(reverse(name))
             body = (
                 b"".join(response.streaming_content)  # CSV downloads stream
                 if response.streaming

@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent, OperatorTOTPDevice, Tenant, User
 from accounts.services.invitations import invitation_create_viewer
 from bots.models import Bot, RiskTemplate
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import ExchangeConnection
 from tests.factories import (
     StaffUserFactory,
@@ -171,7 +171,7 @@ def test_an_admin_change_lands_in_the_clients_audit_trail():
     staff.post(reverse("admin:accounts_invitation_delete", args=[invitation.pk]), {"post": "yes"})
     client = Client()
     login_with_2fa(client, owner)
-    page = client.get(reverse("client_audit")).content.decode()
+    page = client.get(reverse("portal:audit")).content.decode()
 
     assert AuditEvent.objects.filter(action="admin.deleted", tenant=owner.tenant).exists()
     assert "Deleted by our operators" in page

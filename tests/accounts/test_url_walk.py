@@ -20,7 +20,7 @@ from accounts.models import Invitation, Membership
 from accounts.services.invitations import invitation_create_viewer
 from bots.models import Alert, Bot, KillSwitch, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import ExchangeConnection
 from tests.factories import client_with_2fa, reauthenticate
 
@@ -43,31 +43,36 @@ class World:
 
 # How to fill each parameterised client URL with tenant A's objects.
 OBJECT_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
-    "client_invitation_revoke": lambda w: {"pk": w.invitation_a.pk},
-    "client_invitation_resend": lambda w: {"pk": w.invitation_a.pk},
-    "client_key_validate": lambda w: {"pk": w.connection_a.pk},
-    "client_key_delete": lambda w: {"pk": w.connection_a.pk},
-    "client_key_replace": lambda w: {"pk": w.connection_a.pk},
-    "bot_settings": lambda w: {"pk": w.bot_a.pk},
-    "bot_settings_save": lambda w: {"pk": w.bot_a.pk},
-    "bot_control": lambda w: {"pk": w.bot_a.pk, "action": "pause"},
-    "alert_dismiss": lambda w: {"pk": w.alert_a.pk},
+    "portal:invitation_revoke": lambda w: {"pk": w.invitation_a.pk},
+    "portal:invitation_resend": lambda w: {"pk": w.invitation_a.pk},
+    "portal:key_validate": lambda w: {"pk": w.connection_a.pk},
+    "portal:key_delete": lambda w: {"pk": w.connection_a.pk},
+    "portal:key_replace": lambda w: {"pk": w.connection_a.pk},
+    "portal:bot_tuning": lambda w: {"pk": w.bot_a.pk},
+    "portal:bot_tuning_save": lambda w: {"pk": w.bot_a.pk},
+    "portal:bot_control": lambda w: {"pk": w.bot_a.pk, "action": "pause"},
+    "portal:alert_dismiss": lambda w: {"pk": w.alert_a.pk},
 }
 
 
-def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, URLPattern]]:
+    """(route, name as ``reverse`` takes it, with its namespace, pattern) for every pattern."""
     for entry in patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, route)
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, route, inner)
         elif isinstance(entry, URLPattern):
-            yield route, entry
+            yield route, f"{namespace}{entry.name}" if entry.name else "", entry
 
 
 def client_urls() -> list[tuple[str, URLPattern]]:
+    """(name, pattern) of every client page."""
     return [
-        (route, p)
-        for route, p in _walk(get_resolver().url_patterns)
+        (name, p)
+        for route, name, p in _walk(get_resolver().url_patterns)
         if route.startswith(CLIENT_PREFIX)
     ]
 
@@ -94,15 +99,15 @@ def world() -> World:
     return World(owner_a, viewer_a, owner_b, invitation_a, connection_a, bot_a, alert_a)
 
 
-def _url(world: World, pattern: URLPattern) -> str:
+def _url(world: World, name: str, pattern: URLPattern) -> str:
     assert pattern.name, f"client URL {pattern.pattern} needs a name"
     if pattern.pattern.converters:
-        assert pattern.name in OBJECT_KWARGS, (
-            f"{pattern.name} takes parameters: add it to OBJECT_KWARGS in {__file__} "
+        assert name in OBJECT_KWARGS, (
+            f"{name} takes parameters: add it to OBJECT_KWARGS in {__file__} "
             "so the tenant-isolation walk covers it"
         )
-        return reverse(pattern.name, kwargs=OBJECT_KWARGS[pattern.name](world))
-    return reverse(pattern.name)
+        return reverse(name, kwargs=OBJECT_KWARGS[name](world))
+    return reverse(name)
 
 
 def _client_for(membership: Membership) -> Client:
@@ -114,17 +119,17 @@ def _client_for(membership: Membership) -> Client:
 
 
 def test_walk_covers_the_client_urls():
-    names = {p.name for _, p in client_urls()}
+    names = {name for name, _ in client_urls()}
     assert {
-        "client_home", "client_team", "client_invitation_revoke", "bot_control", "performance",
-        "history_csv", "emergency_stop", "notifications_save",
+        "portal:dashboard", "portal:team", "portal:invitation_revoke", "portal:bot_control", "portal:performance",
+        "portal:history_csv", "portal:emergency_stop", "portal:notifications_save",
     } <= names  # fmt: skip
 
 
 def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(world):
     outsider = _client_for(world.owner_b)
-    for _route, pattern in client_urls():
-        url = _url(world, pattern)
+    for name, pattern in client_urls():
+        url = _url(world, name, pattern)
         if pattern.pattern.converters:
             for method in (outsider.get, outsider.post):
                 response = method(url)
@@ -153,8 +158,8 @@ def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(
 
 def test_viewer_sees_every_page_and_gets_403_on_every_write(world):
     viewer = _client_for(world.viewer_a)
-    for _route, pattern in client_urls():
-        url = _url(world, pattern)
+    for name, pattern in client_urls():
+        url = _url(world, name, pattern)
         get = viewer.get(url)
         assert get.status_code in (200, 405), f"viewer GET {url} -> {get.status_code}"
         post = viewer.post(url, {"email": "someone@example.test"})

@@ -62,7 +62,7 @@ def test_an_internal_or_non_https_address_is_refused_at_save(url):
     client = _owner_page_client(owner)
 
     response = client.post(
-        reverse("notifications_save"), {"webhook_url": url, "webhook_secret": SECRET}
+        reverse("portal:notifications_save"), {"webhook_url": url, "webhook_secret": SECRET}
     )
 
     assert response.status_code == 400
@@ -176,7 +176,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_client_sees_each_att
     )  # the timestamp is signed: an old call cannot be replayed with a new time
     page = Client()
     page.force_login(owner.user)
-    html = page.get(reverse("notifications")).content.decode()
+    html = page.get(reverse("portal:notifications")).content.decode()
     assert html.count('class="webhook-attempt"') == 3 and "HTTP 503" in html
 
 
@@ -187,7 +187,7 @@ def test_changing_the_webhook_needs_a_fresh_password():
     client.force_login(owner.user)
 
     response = client.post(
-        reverse("notifications_save"),
+        reverse("portal:notifications_save"),
         {"webhook_url": "https://93.184.215.14/hook", "webhook_secret": SECRET},
     )
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from accounts.services.exchange_keys import exchange_key_connect, exchange_key_replace
 from bots.books import accounts_equity_sum, breaker_state, dry_run_books, performance
 from bots.models import Alert, Bot, BotFill, BotPosition, CapitalFlow, EquitySnapshot, OrderIntent
 from bots.selectors import dashboard_summary
@@ -25,6 +24,7 @@ from bots.services.snapshots import snapshot_bot, snapshot_connection
 from exchange.gateway import ExchangeGateway
 from exchange.models import Candle, ExchangeAccount, Execution
 from exchange.services.executions import execution_store, executions_hand_over
+from exchange.services.keys import exchange_key_connect, exchange_key_replace
 from exchange.streams.runner import StreamRunner
 from exchange.types import OrderRequest
 from tests.bots.test_protection import sim  # noqa: F401 - the simulator wired into settings

@@ -11,17 +11,17 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from accounts.services.exchange_keys import exchange_key_connect, exchange_key_retire
 from accounts.services.tenants import tenant_disable, tenant_suspend
 from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent, RiskTemplate
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from bots.tasks import deliver_alert, snapshot_equity, tenant_halt
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
+from exchange.services.keys import exchange_key_connect, exchange_key_retire
 from exchange.types import OrderRequest
 from tests.factories import StaffUserFactory, client_with_2fa, login_with_2fa
 
@@ -202,7 +202,7 @@ def test_a_key_revoked_on_the_exchange_stops_its_bot_with_one_alert_within_one_c
 
 def test_withdraw_permission_turned_on_later_stops_the_bot_at_the_daily_check(sim, owner, staff):
     """The daily check finds Withdraw on the key: its bot goes to error at once, one alert."""
-    from accounts.tasks import validate_exchange_key
+    from exchange.tasks import validate_exchange_key
 
     _uid, key, connection = connect(sim, owner)
     bot = live_bot(owner, connection)

@@ -40,19 +40,19 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Membership
-from accounts.services.exchange_keys import exchange_key_connect, exchange_key_replace
 from accounts.services.tenants import tenant_disable
 from bots.models import Bot, BotFill, BotPosition, BotTick, CapitalFlow, OrderIntent, RiskTemplate
 from bots.services.books import FLOW_TYPES, books_check
 from bots.services.lifecycle import bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.models import ExchangeAccount, ExchangeConnection, Execution
 from exchange.services.candles import candles_sync
 from exchange.services.executions import execution_store, executions_hand_over
+from exchange.services.keys import exchange_key_connect, exchange_key_replace
 from tests.factories import client_with_2fa, connection_with_account
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -24,8 +24,8 @@ from bots.models import (
     RiskTemplate,
 )
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
 from bots.services.ticks import ticks_dispatch
+from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync

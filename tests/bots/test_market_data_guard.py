@@ -18,14 +18,13 @@ from django.db.models import QuerySet
 
 from bots.models import Bot, BotTick, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from bots.strategies import NoDecisionCode
 from exchange.instruments import instruments_forget
 from exchange.models import Candle, ExchangeConnection
 from exchange.selectors import candle_run
 from exchange.services.candles import candles_sync
-from exchange.streams import events
 from exchange.streams.runner import StreamRunner
 from tests.factories import client_with_2fa
 from tests.fixtures.celery_worker import start_worker, wait_for
@@ -48,7 +47,6 @@ def sim(simulator: Any, settings: Any) -> Iterator[Any]:
     settings.EXCHANGE_STREAM_HANDLERS = []
     settings.EXCHANGE_CANDLE_BACKFILL = 60
     settings.EXCHANGE_CANDLE_DEPTH_MARGIN = 10
-    events._handlers.cache_clear()
     instruments_forget()
     yield simulator
     instruments_forget()

@@ -15,15 +15,15 @@ from channels.layers import get_channel_layer
 from django.test import Client
 
 from accounts.models import AuditEvent
-from accounts.services.exchange_keys import exchange_key_connect
 from bots.models import Bot, BotTick, KillSwitch, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from bots.tasks import enforce_kill_switch
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
+from exchange.services.keys import exchange_key_connect
 from exchange.types import OrderRequest
 from ops.live import tenant_group
 from tests.factories import (

@@ -13,7 +13,7 @@ from django.utils import translation
 from bots.market import WAITING, WARMING_UP, Readiness, bots_readiness
 from bots.models import Bot, BotTick, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from bots.templatetags.readiness import readiness_text, tick_reason
 from exchange.models import Candle, CandleHole
 from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now

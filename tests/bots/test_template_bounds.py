@@ -17,13 +17,13 @@ from django.contrib import admin
 from django.test import Client, RequestFactory
 
 from accounts.models import User
-from bots.forms import PARAM_PREFIX, PERCENT_LIMITS, BotSettingsForm
+from bots.forms import PARAM_PREFIX, PERCENT_LIMITS, BotTuningForm
 from bots.models import Bot, RiskTemplate
-from bots.services.settings import (
+from bots.services.tuning import (
     TUNABLE_LIMITS,
-    BotSettingsError,
+    BotTuningError,
     bot_create,
-    bot_update_settings,
+    bot_tuning_update,
 )
 from bots.strategies import ParamKind, get_strategy
 from tests.factories import (
@@ -73,7 +73,7 @@ def outside_values(template: RiskTemplate) -> list[tuple[str, Any]]:
 
 def form_data(bot: Bot, **changes: Any) -> dict[str, Any]:
     """What the settings page posts: every field as shown, then the changes."""
-    form = BotSettingsForm(bot=bot)
+    form = BotTuningForm(bot=bot)
     data: dict[str, Any] = {}
     for name, field in form.fields.items():
         value = form.get_initial_for_field(field, name)
@@ -116,10 +116,10 @@ def test_every_setting_outside_the_template_bounds_is_refused_by_form_service_an
 
     for name, value in values:
         field = name if name in TUNABLE_LIMITS else PARAM_PREFIX + name
-        form = BotSettingsForm(form_data(bot, **{name: value}), bot=bot)
+        form = BotTuningForm(form_data(bot, **{name: value}), bot=bot)
         kind = "limits" if name in TUNABLE_LIMITS else "strategy_params"
-        with pytest.raises(BotSettingsError) as refused:
-            bot_update_settings(bot=bot, by=owner.user, **{kind: {name: value}})
+        with pytest.raises(BotTuningError) as refused:
+            bot_tuning_update(bot=bot, by=owner.user, **{kind: {name: value}})
 
         assert not form.is_valid() and field in form.errors, (slug, name, value)
         assert name in refused.value.errors, (slug, name, value)
@@ -135,8 +135,8 @@ def test_a_value_inside_the_template_bounds_is_accepted_everywhere(owner):
     """The same doors accept a value inside the bounds (the refusals above are the bounds')."""
     bot = make_bot(owner, "moderate")
 
-    form = BotSettingsForm(form_data(bot, fast_period=20), bot=bot)
-    saved = bot_update_settings(bot=bot, by=owner.user, strategy_params={"fast_period": 20})
+    form = BotTuningForm(form_data(bot, fast_period=20), bot=bot)
+    saved = bot_tuning_update(bot=bot, by=owner.user, strategy_params={"fast_period": 20})
 
     assert form.is_valid(), form.errors
     assert saved.bot.strategy_params["fast_period"] == 20

@@ -10,8 +10,8 @@ import pytest
 from bots.models import Bot, BotFill, BotPosition, BotTick, OrderIntent, RiskTemplate, SharedSignal
 from bots.services.lifecycle import bot_transition
 from bots.services.orders import intent_resolve, intent_send
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
@@ -54,7 +54,7 @@ def run_due_ticks() -> list[BotTick]:
 
 
 def connect_live(sim, owner):
-    from accounts.services.exchange_keys import exchange_key_connect
+    from exchange.services.keys import exchange_key_connect
 
     uid, key, secret = sim.create_account(usdt="10000")
     connection = exchange_key_connect(
@@ -138,14 +138,14 @@ def test_a_dropped_reply_is_resolved_by_asking_never_by_sending_again(sim, owner
 
 
 def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owner):
-    from bots.services.settings import bot_update_settings
+    from bots.services.tuning import bot_tuning_update
 
     bot = running_bot(owner, mode=Bot.Mode.DRY_RUN)
     (first,) = run_due_ticks()
     first_intent = OrderIntent.objects.get(tick=first)
 
     # Halve the risk per trade and change the strategy's EMAs; nothing is restarted.
-    bot_update_settings(
+    bot_tuning_update(
         bot=bot, by=owner.user, limits={"risk_per_trade": "0.005"},
         strategy_params={"fast_period": 5, "slow_period": 40},
     )  # fmt: skip
@@ -163,7 +163,7 @@ def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owne
     assert first_intent.qty > 0
     # The size is exactly what the new risk per trade gives for this tick's stop distance.
     from bots.risk import position_size
-    from bots.services.settings import limits_for
+    from bots.services.tuning import limits_for
     from exchange.instruments import instrument_get
     from exchange.models import Candle
 

@@ -10,15 +10,15 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from accounts.services.exchange_keys import exchange_key_connect
 from bots.models import Alert, Bot, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
+from exchange.services.keys import exchange_key_connect
 from tests.factories import TEST_PASSWORD, client_with_2fa, operator_with_otp, totp_now
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ticks enqueue on commit

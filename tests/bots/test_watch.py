@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from bots.models import Alert, Bot, BotPosition, EquitySnapshot, RiskTemplate
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from bots.services.watch import watch_connectivity, watch_key, watch_losses, watch_positions
 from exchange.models import ExchangeConnection, StreamShard
 from tests.factories import client_with_2fa

@@ -12,7 +12,6 @@ from exchange import clock
 from exchange.credentials import Credentials
 from exchange.gateway import ExchangeGateway
 from exchange.limiter import reset_limiter
-from exchange.streams import events
 from tradingsvc.lib.redis import get_redis
 from tradingsvc.lib.secret import Secret
 
@@ -39,7 +38,6 @@ def sim(simulator_session: Any, settings: Any) -> Iterator[Any]:
     """The session simulator with the gateway's settings pointed at it and clean limiter state."""
     point_settings_at(settings, simulator_session)
     settings.EXCHANGE_STREAM_HANDLERS = []  # the engine's hook is tested with the engine
-    events._handlers.cache_clear()
     flush_limiter()
     reset_limiter()
     clock.forget(simulator_session.base_url)

@@ -63,10 +63,8 @@ def pump(runner: StreamRunner, until: Callable[[], bool], timeout: float = 15.0)
 @pytest.fixture
 def handlers(settings: Any) -> Any:
     settings.EXCHANGE_STREAM_HANDLERS = ["tests.exchange.test_streams.record"]
-    events._handlers.cache_clear()
     HANDED.clear()
     yield HANDED
-    events._handlers.cache_clear()
 
 
 def test_executions_survive_a_dropped_private_stream_exactly_once(

@@ -88,7 +88,7 @@ def test_a_fill_is_pushed_to_every_member_of_the_tenant_and_nobody_else():
 
     from bots.models import Bot, RiskTemplate
     from bots.services.fills import FillData, fill_apply
-    from bots.services.settings import bot_create
+    from bots.services.tuning import bot_create
     from tests.factories import MembershipFactory
 
     owner = MembershipFactory(role="owner")

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from bots.models import BotFill, EquitySnapshot, RiskTemplate
-from bots.services.settings import bot_create
-from ops.perf_data import seed_history
+from bots.services.tuning import bot_create
+from demo.perf_data import seed_history
 from reports import metrics
 from reports.models import EquityRollup
 from reports.selectors import RANGES, trade_figures

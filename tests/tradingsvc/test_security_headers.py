@@ -39,8 +39,8 @@ def test_pages_carry_a_strict_content_security_policy_and_a_permissions_policy(p
 def test_no_client_page_breaks_under_the_policy(live_server, chromium):
     """Every client page, the chart included, runs in Chromium without one policy violation."""
     from bots.models import RiskTemplate
-    from bots.services.settings import bot_create
-    from ops.perf_data import seed_history
+    from bots.services.tuning import bot_create
+    from demo.perf_data import seed_history
     from tests.fixtures.browser import log_in_with_2fa
 
     owner = client_with_2fa()

@@ -9,7 +9,7 @@ import pytest
 
 from bots.models import BotPosition, EquitySnapshot, RiskTemplate
 from bots.selectors import dashboard_summary
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import Candle
 from tests.factories import client_with_2fa
 

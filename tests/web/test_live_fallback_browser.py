@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from bots.models import BotFill, RiskTemplate
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from tests.factories import client_with_2fa
 from tests.fixtures.browser import log_in_with_2fa, screenshot
 

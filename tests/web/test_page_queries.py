@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bots.models import RiskTemplate
-from bots.services.settings import bot_create
-from ops.perf_data import seed_history
+from bots.services.tuning import bot_create
+from demo.perf_data import seed_history
 from reports.selectors import MAX_POINTS
 from tests.factories import client_with_2fa, login_with_2fa
 

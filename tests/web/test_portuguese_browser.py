@@ -10,8 +10,8 @@ import pytest
 
 from bots.models import Alert, RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
-from ops.perf_data import seed_history
+from bots.services.tuning import bot_create
+from demo.perf_data import seed_history
 from tests.factories import client_with_2fa
 from tests.fixtures.browser import log_in_with_2fa, screenshot
 from tests.i18n import english_leftovers

@@ -21,9 +21,9 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from bots.models import Alert, Bot, RiskTemplate
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
+from demo.perf_data import seed_history
 from exchange.models import ExchangeConnection, ExchangeEnvironment
-from ops.perf_data import seed_history
 from tests.factories import client_with_2fa, login_with_2fa
 from tests.i18n import english_leftovers, parse_po, po_path
 

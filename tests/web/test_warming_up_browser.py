@@ -10,7 +10,7 @@ import pytest
 
 from bots.models import RiskTemplate
 from bots.services.lifecycle import bot_transition
-from bots.services.settings import bot_create
+from bots.services.tuning import bot_create
 from exchange.models import Candle, CandleHole
 from tests.factories import client_with_2fa
 from tests.fixtures.browser import log_in_with_2fa, screenshot

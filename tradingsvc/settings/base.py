@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "bots",
     "billing",
     "reports",
+    "portal",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "client_home"
+LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 # The cookie age is an idle timeout, not a hard one: accounts.middleware.IdleTimeoutMiddleware
@@ -334,8 +336,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "reports.refresh_trade_rollups",
         "schedule": 600.0,
     },
+    # The entry keeps its first name: the database scheduler updates an entry by name, so a new
+    # name would leave the old one (and its old task name) behind in deployed databases.
     "accounts-validate-exchange-keys": {
-        "task": "accounts.validate_exchange_keys",
+        "task": "exchange.validate_exchange_keys",
         "schedule": 24 * 60 * 60.0,
     },
     "accounts-purge-expired-sessions": {
@@ -366,7 +370,7 @@ WORKER_HEARTBEAT_INTERVAL_SECONDS: float = env.float(
     "WORKER_HEARTBEAT_INTERVAL_SECONDS", default=5.0
 )
 WORKER_HEARTBEAT_TTL_SECONDS: float = env.float("WORKER_HEARTBEAT_TTL_SECONDS", default=20.0)
-# How often an open live socket re-checks that its user and tenant may still receive (ops.consumers).
+# How often an open live socket re-checks that its user and tenant may still receive (portal.consumers).
 LIVE_SOCKET_RECHECK_SECONDS: float = env.float("LIVE_SOCKET_RECHECK_SECONDS", default=30.0)
 HEALTHZ_TIMEOUT_SECONDS: float = env.float("HEALTHZ_TIMEOUT_SECONDS", default=2.0)
 
@@ -465,6 +469,16 @@ EXCHANGE_INSTRUMENTS_TTL_SECONDS: float = env.float(
 # Streams (exchange/streams): where received events go. Dotted paths of callables; the engine
 # (issue 7) adds its own. Each gets one typed event (exchange.streams.events).
 EXCHANGE_STREAM_HANDLERS: list[str] = ["bots.services.fills.on_stream_event"]
+# The engine hears of key checks and rotations (``exchange.events``) through the same mechanism.
+EXCHANGE_KEY_HANDLERS: list[str] = ["bots.services.watch.on_key_event"]
+# The engine and the exchange hear of tenants halted, erased and exported (``accounts.events``):
+# in this order, so that open orders are cancelled before the keys that cancel them are erased.
+ACCOUNTS_EVENT_HANDLERS: list[str] = [
+    "bots.tasks.on_accounts_event",
+    "exchange.services.keys.on_accounts_event",
+]
+# Reports hears of every equity snapshot (``bots.events``) the same way.
+BOTS_EVENT_HANDLERS: list[str] = ["reports.services.rollups.on_bots_event"]
 EXCHANGE_STREAM_PING_SECONDS: float = 20.0
 # Bybit allows 500 new WebSocket connections per 5 minutes per IP; keep some headroom.
 EXCHANGE_STREAM_CONNECTS_PER_5MIN: int = env.int("EXCHANGE_STREAM_CONNECTS_PER_5MIN", default=450)

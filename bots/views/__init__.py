@@ -1,1 +1,0 @@
-"""The client web app's bot pages: dashboard, controls, settings, history, activity, alerts."""
