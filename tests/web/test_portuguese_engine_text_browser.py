@@ -26,17 +26,17 @@ import pytest
 from django.core import mail
 
 from accounts.models import User
-from accounts.services.exchange_keys import exchange_key_connect
 from bots.models import Alert, Bot, BotPosition, BotTick, OrderIntent, RiskTemplate
 from bots.services.lifecycle import bot_transition
 from bots.services.reconcile import reconcile_connection
-from bots.services.settings import bot_create
 from bots.services.snapshots import snapshot_bot
 from bots.services.ticks import tick_run, ticks_dispatch
+from bots.services.tuning import bot_create
 from bots.tasks import deliver_alert, snapshot_equity
 from exchange.gateway import ExchangeGateway
 from exchange.instruments import instruments_forget
 from exchange.services.candles import candles_sync
+from exchange.services.keys import exchange_key_connect
 from exchange.types import OrderRequest
 from tests.factories import client_with_2fa
 from tests.fixtures.browser import log_in_with_2fa, screenshot
