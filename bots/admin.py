@@ -28,6 +28,8 @@ from bots.models import (
 from bots.services.lifecycle import TransitionRefused, bot_transition
 from bots.services.orders import NeverPlacedRefused, intent_mark_never_placed
 from bots.services.protection import kill_switch_enforce, kill_switch_engage, kill_switch_release
+from bots.templatetags.engine_text import alert_words, intent_error
+from bots.templatetags.readiness import tick_reason
 from tradingsvc.lib.admin import ReadOnlyAdmin
 
 
@@ -147,9 +149,14 @@ class BotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(BotTick)
 class BotTickAdmin(ReadOnlyAdmin):
-    list_display = ("bot", "candle_start", "status", "started_at", "finished_at")
+    list_display = ("bot", "candle_start", "status", "decision", "started_at", "finished_at")
     list_filter = ("status",)
     search_fields = ("bot__name",)
+
+    @admin.display(description="decision")
+    def decision(self, tick: BotTick) -> str:
+        """What the client reads, in the operator's language."""
+        return tick_reason(tick)
 
 
 @admin.register(OrderIntent)
@@ -163,8 +170,15 @@ class OrderIntentAdmin(ReadOnlyAdmin):
         "state",
         "created_at",
         "sent_at",
+        "refusal",
     )
     list_filter = ("state", "side", "symbol")
+
+    @admin.display(description="refusal")
+    def refusal(self, intent: OrderIntent) -> str:
+        """The exchange's refusal as the client reads it (``error`` keeps the exchange's words)."""
+        return intent_error(intent)
+
     search_fields = ("order_link_id", "exchange_order_id", "bot__name")
     actions = ["mark_never_placed"]
 
@@ -281,6 +295,11 @@ class KillSwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("created_at", "severity", "kind", "tenant", "bot", "message", "dismissed_at")
+    list_display = ("created_at", "severity", "kind", "tenant", "bot", "words", "dismissed_at")
     list_filter = ("severity", "kind")
     search_fields = ("message", "tenant__name")
+
+    @admin.display(description="message")
+    def words(self, alert: Alert) -> str:
+        """The alert in the operator's language (``message`` keeps the English)."""
+        return alert_words(alert)

@@ -105,6 +105,9 @@ class Bot(models.Model):
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.DRY_RUN)
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
     state_reason = models.TextField(blank=True)
+    state_reason_codes = models.JSONField(
+        default=list, blank=True, help_text="state_reason as codes (bots.texts renders them)"
+    )
     risk_per_trade = fraction_field()
     max_position_multiple = fraction_field()
     max_leverage = fraction_field()
@@ -147,6 +150,12 @@ class BotTick(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     signal = models.JSONField(default=dict, blank=True)
     reasons = models.TextField(blank=True)
+    reason_codes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="the reasons, then the error, as codes; pages render these (bots.texts), the "
+        "text columns keep the English for logs",
+    )
     enqueued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -227,9 +236,15 @@ class OrderIntent(models.Model):
     filled_qty = money_field(default=Decimal(0))
     avg_fill_price = money_field(null=True, blank=True)
     reason = models.TextField(blank=True)
-    error = models.TextField(blank=True)
+    reason_codes = models.JSONField(
+        default=list, blank=True, help_text="the decision's reasons as codes (bots.texts)"
+    )
+    error = models.TextField(blank=True, help_text="the exchange's own words, for operators")
     error_code = models.CharField(
         max_length=48, blank=True, help_text="the exchange error's class when it was refused"
+    )
+    error_params = models.JSONField(
+        default=dict, blank=True, help_text="the error code's figures, e.g. Bybit's retCode"
     )
     checks = models.PositiveIntegerField(
         default=0, help_text="times the exchange was asked about an unknown outcome"
@@ -469,7 +484,7 @@ class Alert(models.Model):
     """Something a person must know; persisted until dismissed.
 
     ``kind`` and ``params`` are what pages render, in the reader's language, at display time
-    (``bots.templatetags.alerts``); ``message`` is the same in English for logs, admin and mail.
+    (``bots.texts``); ``message`` is the same in English for logs and the operators.
     """
 
     class Severity(models.TextChoices):

@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from bots.strategies.base import Signal, Target
 from exchange.types import Instrument
+from tradingsvc.lib.phrases import Phrase
 
 ZERO = Decimal(0)
 
@@ -78,15 +79,21 @@ def breaker_tripped(limits: RiskLimits, account: AccountState) -> tuple[Breaker,
     if account.day_start_equity > 0:
         loss = (account.day_start_equity - account.equity) / account.day_start_equity
         if loss >= limits.daily_loss_limit:
-            return Breaker.DAILY_LOSS, (
-                f"Daily loss {loss:.2%} reached the limit of {limits.daily_loss_limit:.2%}: paused until you resume."
+            return Breaker.DAILY_LOSS, Phrase(
+                "risk.breaker.daily_loss",
+                "Daily loss %(loss)s reached the limit of %(limit)s: paused until you resume.",
+                loss=f"{loss:.2%}",
+                limit=f"{limits.daily_loss_limit:.2%}",
             )
     if account.peak_equity > 0:
         drawdown = (account.peak_equity - account.equity) / account.peak_equity
         if drawdown >= limits.max_drawdown:
-            return Breaker.DRAWDOWN, (
-                f"Drawdown {drawdown:.2%} from the peak reached the limit of {limits.max_drawdown:.2%}: "
-                "paused until you resume."
+            return Breaker.DRAWDOWN, Phrase(
+                "risk.breaker.drawdown",
+                "Drawdown %(drawdown)s from the peak reached the limit of %(limit)s: "
+                "paused until you resume.",
+                drawdown=f"{drawdown:.2%}",
+                limit=f"{limits.max_drawdown:.2%}",
             )
     return None
 
@@ -112,11 +119,20 @@ def position_size(
     risk_qty = equity * limits.risk_per_trade / stop_distance
     cap_multiple = min(limits.max_position_multiple, limits.max_leverage, instrument.max_leverage)
     cap_qty = equity * cap_multiple / price
-    note = f"risking {limits.risk_per_trade:.2%} of equity over a stop {stop_distance} away"
+    note = Phrase(
+        "risk.size.risking",
+        "risking %(risk)s of equity over a stop %(stop)s away",
+        risk=f"{limits.risk_per_trade:.2%}",
+        stop=stop_distance,
+    )
     qty = risk_qty
     if cap_qty < risk_qty:
         qty = cap_qty
-        note = f"capped at {cap_multiple}x equity (the risk budget alone would allow more)"
+        note = Phrase(
+            "risk.size.capped",
+            "capped at %(multiple)sx equity (the risk budget alone would allow more)",
+            multiple=cap_multiple,
+        )
     qty = min(instrument.quantize_qty(qty), instrument.max_qty)
     return qty, note
 
@@ -139,34 +155,51 @@ def decide(
     if tripped is not None:
         return RiskDecision((), None, (*reasons, tripped[1]), breaker=tripped[0])
     if kill_switch:
-        return RiskDecision((), None, (*reasons, f"Kill switch on ({kill_switch}): no new orders."))
+        said = Phrase(
+            f"risk.kill_switch.{kill_switch}",
+            "Kill switch on (%(scope)s): no new orders.",
+            scope=kill_switch,
+        )
+        return RiskDecision((), None, (*reasons, said))
     if symbol not in limits.allowed_symbols:
-        return RiskDecision((), None, (*reasons, f"{symbol} is not among the allowed symbols."))
+        said = Phrase(
+            "risk.symbol_not_allowed", "%(symbol)s is not among the allowed symbols.", symbol=symbol
+        )
+        return RiskDecision((), None, (*reasons, said))
 
     target = signal.target
     if target is Target.HOLD:
         return RiskDecision((), None, tuple(reasons))
     if target in (Target.LONG, Target.SHORT) and not within_trading_hours(limits, now):
-        return RiskDecision((), None, (*reasons, "Outside trading hours: no new positions."))
+        return RiskDecision(
+            (),
+            None,
+            (*reasons, Phrase("risk.outside_hours", "Outside trading hours: no new positions.")),
+        )
 
     if target is Target.FLAT:
         if position_qty == 0:
             return RiskDecision((), ZERO, tuple(reasons))
         return RiskDecision(
-            (_close_leg(position_qty, leg=0),), ZERO, (*reasons, "Closing the position.")
+            (_close_leg(position_qty, leg=0),),
+            ZERO,
+            (*reasons, Phrase("risk.closing", "Closing the position.")),
         )
 
     direction = 1 if target is Target.LONG else -1
     if position_qty * direction > 0:
-        return RiskDecision((), None, (*reasons, "Already positioned that way: holding."))
+        return RiskDecision(
+            (), None, (*reasons, Phrase("risk.holding", "Already positioned that way: holding."))
+        )
 
     stop_distance = signal.stop_distance
     if stop_distance is None and limits.default_stop_fraction:
         stop_distance = price * limits.default_stop_fraction
     if not stop_distance or stop_distance <= 0:
-        return RiskDecision(
-            (), None, (*reasons, "No stop-loss distance: refusing to size a position without one.")
+        said = Phrase(
+            "risk.no_stop", "No stop-loss distance: refusing to size a position without one."
         )
+        return RiskDecision((), None, (*reasons, said))
 
     qty, note = position_size(
         limits=limits,
@@ -177,11 +210,9 @@ def decide(
     )
     problem = instrument.qty_problem(qty, price, market=True)
     if qty <= 0 or problem:
-        return RiskDecision(
-            (),
-            None,
-            (*reasons, f"Position too small to place: {problem or 'quantity rounds to zero'}."),
-        )
+        why = problem or Phrase("qty.zero", "quantity rounds to zero")
+        said = Phrase("risk.too_small", "Position too small to place: %(why)s.", why=why)
+        return RiskDecision((), None, (*reasons, said))
 
     legs: list[OrderLeg] = []
     if position_qty != 0:
@@ -199,9 +230,14 @@ def decide(
     )
     verb = "Reversing" if position_qty != 0 else "Opening"
     side = "long" if direction > 0 else "short"
-    return RiskDecision(
-        tuple(legs), qty * direction, (*reasons, f"{verb} {side} {qty} {symbol}, {note}.")
+    said = Phrase(
+        f"risk.{verb.lower()}_{side}",
+        f"{verb} {side} %(qty)s %(symbol)s, %(note)s.",
+        qty=qty,
+        symbol=symbol,
+        note=note,
     )
+    return RiskDecision(tuple(legs), qty * direction, (*reasons, said))
 
 
 def _close_leg(position_qty: Decimal, *, leg: int) -> OrderLeg:

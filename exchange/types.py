@@ -12,6 +12,8 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from tradingsvc.lib.phrases import Phrase
+
 T = TypeVar("T")
 
 
@@ -130,14 +132,31 @@ class Instrument:
     def qty_problem(self, qty: Decimal, price: Decimal, market: bool = False) -> str | None:
         """Why Bybit would refuse this quantity, in words, or None when it is acceptable."""
         if qty != self.quantize_qty(qty):
-            return f"quantity {qty} is not a multiple of the lot step {self.qty_step}"
+            return Phrase(
+                "qty.not_step",
+                "quantity %(qty)s is not a multiple of the lot step %(step)s",
+                qty=qty,
+                step=self.qty_step,
+            )
         if qty < self.min_qty:
-            return f"quantity {qty} is below the minimum {self.min_qty}"
+            return Phrase(
+                "qty.below_min",
+                "quantity %(qty)s is below the minimum %(min)s",
+                qty=qty,
+                min=self.min_qty,
+            )
         top = self.max_market_qty if market else self.max_qty
         if qty > top:
-            return f"quantity {qty} is above the maximum {top}"
+            return Phrase(
+                "qty.above_max", "quantity %(qty)s is above the maximum %(max)s", qty=qty, max=top
+            )
         if qty * price < self.min_notional:
-            return f"order value {qty * price} is below the minimum {self.min_notional}"
+            return Phrase(
+                "qty.below_notional",
+                "order value %(value)s is below the minimum %(min)s",
+                value=qty * price,
+                min=self.min_notional,
+            )
         return None
 
 

@@ -171,3 +171,74 @@ def english_leftovers(texts: Iterable[str], lang: str = "pt_BR") -> list[str]:
         if candidate in exact or any(p.match(candidate) for p in patterns):
             leftovers.append(candidate)
     return leftovers
+
+
+# Small English words that are not Portuguese words: two of them in one text is an English
+# sentence (or half of one). Words Portuguese shares ("a", "as", "do", "no", "for", "me", "se")
+# are left out, and so are nouns, so product and brand names (Bybit, USDT, orderLinkId, RSI,
+# EMA, 'Contract - Orders') never count; only the grammar of an English sentence does.
+ENGLISH_STOP_WORDS = frozenset(
+    [
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "been",
+        "of",
+        "and",
+        "to",
+        "with",
+        "by",
+        "your",
+        "our",
+        "not",
+        "this",
+        "that",
+        "its",
+        "it",
+        "at",
+        "on",
+        "from",
+        "will",
+        "there",
+        "which",
+        "than",
+        "be",
+        "an",
+        "or",
+        "into",
+        "after",
+        "before",
+        "until",
+        "when",
+        "would",
+        "could",
+        "should",
+        "their",
+        "they",
+        "you",
+        "we",
+        "here",
+    ]
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def english_words(text: str) -> list[str]:
+    """The English stop words in ``text``, in order (numbers, symbols and names never count)."""
+    return [word for word in _WORD.findall(text.lower()) if word in ENGLISH_STOP_WORDS]
+
+
+def english_sentences(texts: Iterable[str], *, threshold: int = 2) -> list[str]:
+    """The texts that read as English: ``threshold`` or more English stop words in one text."""
+    return [normalise(text) for text in texts if len(english_words(text)) >= threshold]
+
+
+def sentences_of(text: str) -> list[str]:
+    """A stored text cut into its sentences (at ". ", ": " and "; "), each of three words or more:
+    the pieces of engine English a page must not show."""
+    pieces = re.split(r"(?<=[.:;])\s+", normalise(text))
+    return [p.strip() for p in pieces if len(_WORD.findall(p)) >= 3]

@@ -9,6 +9,7 @@ from django.urls import include, path
 
 from accounts.admin_site import OperatorAdminSite
 from accounts.ratelimits import admin_login_rate_limited
+from accounts.views.language import language_switch
 from ops import views as ops_views
 
 admin.site.__class__ = OperatorAdminSite
@@ -21,5 +22,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("portal.urls")),
+    # Before Django's own: the switch also remembers the language for the user's emails.
+    path("i18n/setlang/", language_switch, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

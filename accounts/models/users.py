@@ -39,6 +39,12 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # django-otp 
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="the language emails to this person are written in (one of LANGUAGES); set by "
+        "the language switch and at signup, empty = the site's default",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AuditEvent, Invitation, Membership, Tenant, User
 from accounts.services.audit import audit_record
+from accounts.services.language import request_language
 
 
 class InvitationError(Exception):
@@ -237,7 +238,7 @@ def invitation_accept(
         )
     if User.objects.filter(email__iexact=email).exists():
         raise InvitationError(_("An account with this email already exists. Sign in instead."))
-    user = User(email=email)
+    user = User(email=email, language=request_language(request))
     validate_password(password, user)  # raises ValidationError with the rules' own messages
     # Claim the invitation first: of two concurrent signups only one wins the conditional update.
     claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at=None, revoked_at=None).update(

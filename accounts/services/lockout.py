@@ -21,10 +21,12 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import EmergencyStopLink, Membership, Tenant, User
 from accounts.services.audit import audit_record
+from accounts.services.language import user_language
 from accounts.services.staff_roles import OPERATOR
 
 log = structlog.stdlib.get_logger(__name__)
@@ -102,12 +104,13 @@ def lockout_notify(*, username: str, request: HttpRequest | None = None) -> bool
             "links": links,
             "ttl": settings.EMERGENCY_LINK_TTL_MINUTES,
         }
-        send_mail(
-            subject="[tradingsvc] Your account is locked after failed sign-ins",
-            message=render_to_string("accounts/email/locked_out.txt", context),
-            from_email=None,
-            recipient_list=[user.email],
-        )
+        with translation.override(user_language(user.language)):
+            send_mail(
+                subject=_("[tradingsvc] Your account is locked after failed sign-ins"),
+                message=render_to_string("accounts/email/locked_out.txt", context),
+                from_email=None,
+                recipient_list=[user.email],
+            )
         audit_record(
             action="auth.locked_out", actor=None, actor_email=user.email,
             tenant=owned[0].tenant if owned else None, target=user, request=request,

@@ -1,8 +1,8 @@
 """Alerts: persisted until dismissed, one open alert per dedupe key, pushed live to the tenant.
 
 An alert is stored as a code (``kind``) and its parameters, and rendered in the reader's language
-when a page shows it (``bots.templatetags.alerts``), like the audit trail. ``message`` keeps the
-English text for logs, admin and mail. Alerts the staff must see are delivered to them as well:
+when a page or an email shows it (``bots.texts``), like the audit trail. ``message`` keeps the
+English text for logs and the operators. Alerts the staff must see are delivered to them as well:
 every alert without a tenant, and a tenant's alert raised with ``notify_operator`` (a bot put in
 the error state, an order nobody can place or find): email to every active staff user, plus the
 operator webhook when one is configured.
@@ -20,49 +20,23 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from bots.models import Alert
 from bots.services.live import publish_bot_event
+from bots.texts import text_render
+from tradingsvc.lib.phrases import params_json
 
 log = structlog.stdlib.get_logger(__name__)
 OPERATOR_WEBHOOK_TIMEOUT_SECONDS = 5.0
 
-# The words of each alert code; ``params`` fill them in. A code missing here shows ``message``.
-ALERT_TEXT: dict[str, Any] = {
-    "bot.error.failed_ticks": _(
-        "%(bot)s was put in the error state after %(count)s failed ticks in a row (last error: "
-        "%(error)s). Nothing is traded until you resume it; our operators have been told."
-    ),
-    "bot.error.margin": _(
-        "%(bot)s was put in the error state: the exchange refused its orders %(count)s times in a "
-        "row for lack of margin. Deposit funds or lower its risk per trade, then resume it."
-    ),
-    "bot.error.key": _(
-        "%(bot)s was put in the error state: its exchange key …%(key)s cannot be used (%(reason)s). "
-        "Connect a working key, rotate to it, then resume the bot."
-    ),
-    "key.invalid": _(
-        "Your exchange key …%(key)s stopped working: %(reason)s. The %(bots)s bot(s) using it are "
-        "in the error state until you connect a working key, rotate to it and resume them."
-    ),
-    "order.unknown_expired": _(
-        "Order %(link)s of %(bot)s was sent but the exchange has no trace of it after 24 hours. It "
-        "will never be sent again; an operator confirms that it was never placed."
-    ),
-}
-
 
 def alert_text(kind: str, params: Mapping[str, Any], fallback: str = "") -> str:
-    """The alert in the active language: its code's words with its parameters, else ``fallback``."""
-    words = ALERT_TEXT.get(kind)
-    if words is None or not params:
+    """The alert in the active language: its code's words with its parameters, else ``fallback``
+    (an alert stored before it had parameters shows its stored message)."""
+    if not params:
         return fallback
-    try:
-        return str(words) % dict(params)
-    except (KeyError, TypeError, ValueError):
-        return fallback
+    return text_render(kind, params, fallback)
 
 
 def alert_raise(
@@ -80,7 +54,7 @@ def alert_raise(
 
     With ``params`` and a known ``kind`` the message is rendered from the code (in English here;
     pages render it again in the reader's language)."""
-    params = {key: str(value) for key, value in (params or {}).items()}
+    params = params_json(params or {})
     if params:
         with translation.override("en"):
             message = alert_text(kind, params, message)

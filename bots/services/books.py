@@ -253,8 +253,12 @@ def _books_divergence_alert(connection: ExchangeConnection, check: BooksCheck) -
         tenant_id=None,
         kind="books.divergence",
         severity=Alert.Severity.CRITICAL,
-        message=f"Books of account {check.account_id} (tenant {connection.tenant_id}) differ from "
-        f"the exchange. " + "; ".join(parts),
+        # An operator's alert (no tenant): the details stay in English, the sentence is a code.
+        params={
+            "account": check.account_id,
+            "tenant": connection.tenant_id,
+            "details": "; ".join(parts),
+        },
         dedupe_key=f"books_divergence:{check.account_id}",
     )
 

@@ -288,10 +288,11 @@ def _report_foreign_fill(account_id: int, execution: ExecutionData) -> None:
         tenant_id=account.tenant_id,
         kind="fill.foreign",
         severity=Alert.Severity.CRITICAL,
-        message=(
-            f"A {execution.side} {execution.exec_qty} {execution.symbol} fill on this account "
-            f"carries an order id tradingsvc did not give this account ({execution.order_link_id}). "
-            "It was not applied to any bot."
-        ),
+        params={
+            "side": execution.side,
+            "qty": execution.exec_qty,
+            "symbol": execution.symbol,
+            "link": execution.order_link_id,
+        },
         dedupe_key=f"foreign_fill:{account_id}:{execution.exec_id}",
     )

@@ -21,6 +21,7 @@ from bots.models import Bot
 from bots.services.live import publish_bot_event
 from exchange.models import ExchangeConnection
 from exchange.services.market_data import market_data_subscribe, market_data_unsubscribe
+from tradingsvc.lib.phrases import phrases_json
 
 State = Bot.State
 ALLOWED: dict[str, set[str]] = {
@@ -40,7 +41,10 @@ class TransitionRefused(ValueError):
 def bot_transition(
     *, bot: Bot, to: str, by: object = None, reason: str = "", request: HttpRequest | None = None
 ) -> Bot:
-    """Move a bot to ``to`` if the lifecycle allows it; starting live needs a working key."""
+    """Move a bot to ``to`` if the lifecycle allows it; starting live needs a working key.
+
+    A ``reason`` that is a ``Phrase`` is also kept as its code, so pages say it in the reader's
+    language (``bots.texts``)."""
     bot = (
         Bot.objects.select_for_update(of=("self",))
         .select_related("connection", "tenant")
@@ -82,9 +86,18 @@ def bot_transition(
         market_data_unsubscribe(consumer=f"bot:{bot.pk}")
     bot.state = to
     bot.state_reason = reason
+    bot.state_reason_codes = phrases_json([reason])
     if to == State.RUNNING:
         bot.failure_streak = 0  # a resumed bot starts counting failures afresh
-    bot.save(update_fields=["state", "state_reason", "failure_streak", "updated_at"])
+    bot.save(
+        update_fields=[
+            "state",
+            "state_reason",
+            "state_reason_codes",
+            "failure_streak",
+            "updated_at",
+        ]
+    )
     actor = by if getattr(by, "pk", None) else None
     audit_record(
         action=f"bot.{to}", actor=actor, tenant=bot.tenant, target=bot, request=request,  # type: ignore[arg-type]

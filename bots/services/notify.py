@@ -1,6 +1,8 @@
 """Delivering alerts: in-app (the row itself), email to the tenant's members, signed webhook.
 
-Delivery is at-least-once from a task: each channel stamps its own time on the alert after it
+Each member's email is written in their language (``User.language``), subject included: the
+alert's code is rendered then, as a page renders it (``bots.texts``). Delivery is at-least-once
+from a task: each channel stamps its own time on the alert after it
 succeeded, so a retried task does not email twice; a webhook receiver should de-duplicate on the
 alert id it is sent. The webhook goes through ``tradingsvc.lib.webhooks.webhook_send`` (checked
 against internal networks on every attempt, no redirects, timestamp signed with the body; re-exported
@@ -14,13 +16,18 @@ import uuid
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
+from accounts.services.language import user_language
 from accounts.services.webhooks import webhook_deliver
 from bots.models import Alert, NotificationSettings
+from bots.services.alerts import alert_text
 from tradingsvc.lib.crypto import open_sealed, seal, settings_keyring
 from tradingsvc.lib.webhooks import WebhookRefused, webhook_send, webhook_target
+
+SUBJECT_CHARS = 80
 
 __all__ = ["WebhookRefused", "alert_deliver", "notification_settings_save", "webhook_send"]
 
@@ -53,6 +60,23 @@ def alert_payload(alert: Alert) -> dict[str, object]:
     }  # fmt: skip
 
 
+def alert_email(alert: Alert) -> tuple[str, str]:
+    """The alert's email (subject, body) in the active language."""
+    words = alert_text(alert.kind, alert.params or {}, alert.message)
+    subject = _("[tradingsvc] %(severity)s: %(summary)s") % {
+        "severity": alert.get_severity_display(),
+        "summary": _short(" ".join(words.split()), SUBJECT_CHARS),
+    }
+    body = _(
+        "%(alert)s\n\nSee your dashboard for details; the alert stays until you dismiss it."
+    ) % {"alert": words}
+    return subject, body
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def alert_deliver(*, alert: Alert) -> dict[str, bool]:
     """Send the alert on each configured channel not yet done; returns what was sent now."""
     sent = {"email": False, "webhook": False}
@@ -61,18 +85,16 @@ def alert_deliver(*, alert: Alert) -> dict[str, bool]:
     config = NotificationSettings.objects.filter(tenant_id=alert.tenant_id).first()
     email_enabled = config.email_enabled if config else True
     if email_enabled and alert.emailed_at is None:
-        recipients = list(
-            Membership.objects.filter(tenant_id=alert.tenant_id, user__is_active=True).values_list(
-                "user__email", flat=True
-            )
-        )
-        if recipients:
-            send_mail(
-                subject=f"[tradingsvc] {alert.get_severity_display()}: {alert.kind}",
-                message=f"{alert.message}\n\nSee your dashboard for details; the alert stays until you dismiss it.",
-                from_email=None,
-                recipient_list=recipients,
-            )
+        by_language: dict[str, list[str]] = {}
+        for email, language in Membership.objects.filter(
+            tenant_id=alert.tenant_id, user__is_active=True
+        ).values_list("user__email", "user__language"):
+            by_language.setdefault(user_language(language), []).append(email)
+        for language, recipients in sorted(by_language.items()):
+            with translation.override(language):
+                subject, body = alert_email(alert)
+            send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
+        if by_language:
             Alert.objects.filter(pk=alert.pk).update(emailed_at=timezone.now())
             sent["email"] = True
     if config and config.webhook_url and config.webhook_secret_sealed and alert.webhook_at is None:

@@ -49,6 +49,7 @@ from exchange.errors import (
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeConnection
 from exchange.types import Order, OrderAck, OrderRequest
+from tradingsvc.lib.phrases import phrases_json
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -99,9 +100,11 @@ def intents_write(
 
 
 def intents_write_many(
-    plans: Sequence[tuple[Bot, BotTick, tuple[OrderLeg, ...], str]],
+    plans: Sequence[tuple[Bot, BotTick, tuple[OrderLeg, ...], str | Sequence[str]]],
 ) -> list[OrderIntent]:
     """The intents of several ticks in two queries, in plan and leg order.
+
+    The reason is a text or the decision's reasons (phrases, kept as codes as well as words).
 
     ``INSERT … ON CONFLICT DO NOTHING`` on the unique ``orderLinkId`` and then reading the rows
     back gives the same guarantee as :func:`intent_write`: a second writer (a redelivered or
@@ -120,7 +123,8 @@ def intents_write_many(
             reduce_only=leg.reduce_only,
             stop_loss=leg.stop_loss,
             take_profit=leg.take_profit,
-            reason=reason,
+            reason=reason if isinstance(reason, str) else " ".join(reason),
+            reason_codes=phrases_json([reason] if isinstance(reason, str) else reason),
         )
         for bot, tick, legs, reason in plans
         for leg in legs
@@ -298,7 +302,14 @@ def _record(intent: OrderIntent, outcome: _Outcome, gateway: ExchangeGateway) ->
         )
         return intent_resolve(intent=intent, gateway=gateway)
     if isinstance(exc, DEFINITE_REJECTIONS):
-        _finish(intent, OrderIntent.State.REJECTED, error=exc.message, code=type(exc).__name__)
+        params = _error_params(exc)
+        _finish(
+            intent,
+            OrderIntent.State.REJECTED,
+            error=exc.message,
+            code=type(exc).__name__,
+            params=params,
+        )
         log.warning(
             "order.rejected",
             order_link_id=intent.order_link_id,
@@ -308,8 +319,10 @@ def _record(intent: OrderIntent, outcome: _Outcome, gateway: ExchangeGateway) ->
         return intent
     if exc is not None:
         # Unknown outcome: timeouts, dropped replies, 5xx. Stay UNKNOWN.
-        OrderIntent.objects.filter(pk=intent.pk).update(error=exc.message)
-        intent.error = exc.message
+        OrderIntent.objects.filter(pk=intent.pk).update(
+            error=exc.message, error_params=_error_params(exc)
+        )
+        intent.error, intent.error_params = exc.message, _error_params(exc)
         log.warning(
             "order.unknown_outcome",
             order_link_id=intent.order_link_id,
@@ -358,6 +371,9 @@ def intent_apply_order(intent: OrderIntent, order: Order) -> None:
         "avg_fill_price": order.avg_price or None,
         "error": order.reject_reason if state == OrderIntent.State.REJECTED else "",
     }
+    if state == OrderIntent.State.REJECTED:
+        updates["error_code"] = "order.rejected"
+        updates["error_params"] = {"reason": order.reject_reason}
     if state in (OrderIntent.State.FILLED, OrderIntent.State.CANCELLED, OrderIntent.State.REJECTED):
         updates["resolved_at"] = timezone.now()
     OrderIntent.objects.filter(pk=intent.pk).update(**updates)
@@ -369,7 +385,10 @@ def intent_resolve(*, intent: OrderIntent, gateway: ExchangeGateway) -> OrderInt
     try:
         order = gateway.get_order(intent.symbol, order_link_id=intent.order_link_id)
     except ExchangeError as exc:
-        OrderIntent.objects.filter(pk=intent.pk).update(error=f"{COULD_NOT_CHECK} {exc.message}")
+        OrderIntent.objects.filter(pk=intent.pk).update(
+            error=f"{COULD_NOT_CHECK} {exc.message}",
+            error_params={**_error_params(exc), "check": True},
+        )
         intent.refresh_from_db()
         return intent
     if order is not None:
@@ -478,9 +497,23 @@ def intent_simulate_fill(*, intent: OrderIntent, price: Decimal) -> OrderIntent:
     return intent
 
 
-def _finish(intent: OrderIntent, state: str, *, error: str = "", code: str = "") -> None:
+def _error_params(exc: ExchangeError) -> dict[str, object]:
+    """What a page needs to say the error in the reader's language (``bots.texts``): the error's
+    class and Bybit's retCode; ``message`` keeps the words for the operators."""
+    return {"error": type(exc).__name__, "ret_code": exc.ret_code}
+
+
+def _finish(
+    intent: OrderIntent,
+    state: str,
+    *,
+    error: str = "",
+    code: str = "",
+    params: dict[str, object] | None = None,
+) -> None:
     now = timezone.now()
     OrderIntent.objects.filter(pk=intent.pk).update(
-        state=state, error=error, error_code=code, resolved_at=now
+        state=state, error=error, error_code=code, error_params=params or {}, resolved_at=now
     )
     intent.state, intent.error, intent.error_code, intent.resolved_at = state, error, code, now
+    intent.error_params = params or {}

@@ -30,10 +30,12 @@ from bots.services.orders import (
     intent_write,
     kill_switch_link_id,
 )
+from bots.texts import phrase
 from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway
 from exchange.models import ExchangeConnection
 from exchange.selectors import candle_latest
+from tradingsvc.lib.phrases import phrases_json
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -170,11 +172,11 @@ def _cancel_open_orders(bot: Bot) -> int:
 
 def _flatten_intent(switch: KillSwitch, bot: Bot, qty: Decimal) -> OrderIntent:
     """The reduce-only close, written once per switch and bot."""
+    said = phrase(f"protection.flatten.{switch.scope}")
     return intent_write(
         kill_switch_link_id(switch.pk, bot.pk),
         tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, side="Sell" if qty > 0 else "Buy",
-        qty=abs(qty), reduce_only=True,
-        reason=f"Kill switch ({switch.get_scope_display().lower()}): closing the position.",
+        qty=abs(qty), reduce_only=True, reason=said, reason_codes=phrases_json([said]),
     )  # fmt: skip
 
 

@@ -109,8 +109,7 @@ def _resolve_unknown(
             report.resolved_intents += 1
         elif resolved.sent_at and timezone.now() - resolved.sent_at > UNKNOWN_ALERT_AFTER:
             _alert(
-                connection, report, "order.unknown", f"Order {resolved.order_link_id} was sent but the exchange "
-                "has no record of it yet. We keep checking; an operator confirms it within 24 hours.",
+                connection, report, "order.unknown", {"link": resolved.order_link_id},
                 f"unknown:{resolved.order_link_id}", bot_id=resolved.bot_id,
             )  # fmt: skip
 
@@ -215,15 +214,14 @@ def _check_positions(
         report.positions_corrected += 1
         _alert(
             connection, report, "position.corrected",
-            f"{bot.name}: the exchange holds {signed} {bot.symbol} where we had {before}; corrected.",
+            {"bot": bot.name, "held": signed, "symbol": bot.symbol, "before": before},
             f"corrected:{bot.pk}", bot_id=bot.pk,
         )  # fmt: skip
     for symbol, position in held.items():
         if symbol not in by_symbol:
             signed = position.size if position.side == "Buy" else -position.size
             _alert(
-                connection, report, "position.unintended",
-                f"There is a {symbol} position of {signed} on the account that no bot holds.",
+                connection, report, "position.unintended", {"symbol": symbol, "qty": signed},
                 f"unintended:{connection.account_id}:{symbol}",
             )  # fmt: skip
 
@@ -237,7 +235,7 @@ def _check_open_orders(
         if not order.order_link_id.startswith(OUR_PREFIXES) and not position_tp_sl:
             _alert(
                 connection, report, "order.foreign",
-                f"An open {order.side} {order.qty} {order.symbol} order was not placed by tradingsvc.",
+                {"side": order.side, "qty": order.qty, "symbol": order.symbol},
                 f"foreign:{order.order_id}",
             )  # fmt: skip
 
@@ -260,11 +258,11 @@ def _alert(
     connection: ExchangeConnection,
     report: ReconcileReport,
     kind: str,
-    message: str,
+    params: dict[str, object],
     key: str,
     bot_id: int | None = None,
 ) -> None:
     if alert_raise(
-        tenant_id=connection.tenant_id, bot_id=bot_id, kind=kind, message=message, dedupe_key=key
+        tenant_id=connection.tenant_id, bot_id=bot_id, kind=kind, params=params, dedupe_key=key
     ):
         report.alerts.append(kind)

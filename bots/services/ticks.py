@@ -64,6 +64,8 @@ from bots.services.orders import intents_send_many, intents_write_many
 from bots.services.snapshots import snapshot_account_equity
 from bots.services.tuning import limits_for
 from bots.strategies import Bar, NoDecision, NoDecisionCode, Signal, Target, get_strategy
+from bots.texts import phrase
+from exchange.errors import ExchangeError
 from exchange.gateway import ExchangeGateway, gateway_for_connection
 from exchange.instruments import instrument_get
 from exchange.models import Candle, ExchangeConnection
@@ -71,6 +73,7 @@ from exchange.selectors import candles_recent
 from exchange.services.candles import market_data_environment
 from exchange.services.market_data import candles_request_sync, market_environment
 from exchange.types import interval_delta
+from tradingsvc.lib.phrases import Phrase, PhraseJson, phrase_from_json, phrase_json, phrases_json
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -159,6 +162,7 @@ def signal_key(strategy: str, params: dict[str, Any], environment: str = "") -> 
 def _signal_to_json(signal: Signal) -> dict[str, Any]:
     data = asdict(signal)
     data["target"] = signal.target.value
+    data["reason_code"] = phrase_json(signal.reason)
     if signal.no_decision is None:
         data.pop("no_decision")
     else:
@@ -175,7 +179,7 @@ def _signal_from_json(data: dict[str, Any]) -> Signal:
 
     return Signal(
         target=Target(data["target"]),
-        reason=data["reason"],
+        reason=phrase_from_json(data.get("reason_code") or {}, data["reason"]),
         stop_distance=dec(data.get("stop_distance")),
         take_profit_distance=dec(data.get("take_profit_distance")),
         indicators={k: Decimal(str(v)) for k, v in (data.get("indicators") or {}).items()},
@@ -384,6 +388,7 @@ class _Result:
     status: str
     reasons: str = ""
     error: str = ""
+    codes: list[PhraseJson] | None = None  # the reasons as codes, when they are several phrases
     signal: dict[str, Any] = field(default_factory=dict)
     # Why the exchange refused every order of the tick, when that says something about the bot:
     # "key" (the key was refused), "margin" (not enough available balance); else "".
@@ -436,13 +441,13 @@ def _run_pending(pending: list[BotTick], candle_start: datetime) -> None:
         if not tick.bot.tenant.trades:
             # Dispatched before the tenant was suspended or disabled: no decision, no order.
             results[tick.pk] = _Result(
-                BotTick.Status.SKIPPED, f"skip.tenant_{tick.bot.tenant.status}"
+                BotTick.Status.SKIPPED, phrase(f"skip.tenant_{tick.bot.tenant.status}")
             )
         elif tick.bot.state == Bot.State.RUNNING:
             running.append(tick)
         else:
-            state = tick.bot.get_state_display().lower()
-            results[tick.pk] = _Result(BotTick.Status.SKIPPED, f"The bot is {state}.")
+            said = phrase(f"skip.bot_{tick.bot.state}")
+            results[tick.pk] = _Result(BotTick.Status.SKIPPED, said)
     publishes: list[Callable[[], None]] = []
     if running:
         _decide_and_act(running, results, publishes)
@@ -482,9 +487,7 @@ def _decide_and_act(
     if peaks:
         bulk_set(peaks, ["peak_equity"])
 
-    intents = intents_write_many(
-        [(bot, tick, d.legs, " ".join(d.reasons)) for bot, tick, d, _s, _g in plans]
-    )
+    intents = intents_write_many([(bot, tick, d.legs, d.reasons) for bot, tick, d, _s, _g in plans])
     by_bot: dict[int, list[OrderIntent]] = {}
     for intent in intents:
         by_bot.setdefault(intent.bot_id, []).append(intent)
@@ -518,6 +521,7 @@ def _decide_and_act(
             results[tick.pk] = _failed(bot, errors[0], reasons=reasons)
         else:
             results[tick.pk] = _Result(BotTick.Status.DONE, reasons, signal=_signal_to_json(signal))
+        results[tick.pk].codes = phrases_json(decision.reasons)
         results[tick.pk].refused = _refusal(by_bot.get(bot.pk, []))
         if by_bot.get(bot.pk):
             publishes.append(
@@ -569,7 +573,7 @@ def _trip_breaker(bot: Bot, decision: RiskDecision) -> None:
     bot_transition(bot=bot, to=Bot.State.PAUSED, reason=decision.reasons[-1])
     alert_raise(
         tenant_id=bot.tenant_id, bot_id=bot.pk, kind=f"breaker.{decision.breaker.value}",  # type: ignore[union-attr]
-        severity="critical", message=f"{bot.name}: {decision.reasons[-1]}",
+        severity="critical", params={"bot": bot.name, "reason": decision.reasons[-1]},
         dedupe_key=f"breaker:{bot.pk}",
     )  # fmt: skip
 
@@ -577,15 +581,21 @@ def _trip_breaker(bot: Bot, decision: RiskDecision) -> None:
 def _failed(bot: Bot, exc: BaseException, *, reasons: str = "") -> _Result:
     if isinstance(exc, KeyUnusable):  # expected, and handled by putting the bot in error
         log.warning("tick.key_unusable", tenant_id=str(bot.tenant_id), bot_id=bot.pk)
-        return _Result(BotTick.Status.FAILED, reasons, error=str(exc), key_unusable=True)
+        return _Result(BotTick.Status.FAILED, reasons, error=exc.args[0], key_unusable=True)
     log.error(
         "tick.failed", tenant_id=str(bot.tenant_id), bot_id=bot.pk, exc_info=exc
     )  # the traceback of the bot's own failure, not the chunk's
     # The exchange refused the key while deciding (reading the wallet): as for a refused order.
     refused = "key" if type(exc).__name__ in KEY_REFUSALS else ""
-    return _Result(
-        BotTick.Status.FAILED, reasons, error=f"{type(exc).__name__}: {exc}", refused=refused
-    )
+    return _Result(BotTick.Status.FAILED, reasons, error=_error_phrase(exc), refused=refused)
+
+
+def _error_phrase(exc: BaseException) -> Phrase:
+    """The failure as a code: the exchange's error class and retCode, or only our side's class."""
+    english = f"{type(exc).__name__}: {exc}".replace("%", "%%")
+    if isinstance(exc, ExchangeError):
+        return Phrase(f"exchange.{type(exc).__name__}", english, ret_code=exc.ret_code or "")
+    return Phrase("tick.failed_internal", english, error=type(exc).__name__)
 
 
 # --- bot health -------------------------------------------------------------------------------
@@ -595,7 +605,10 @@ class KeyUnusable(Exception):
     def __init__(self, bot: Bot) -> None:
         self.status = bot.connection.status if bot.connection else "missing"
         self.key = bot.connection.api_key_last4 if bot.connection else ""
-        super().__init__(f"The bot's exchange key is {self.status}.")
+        super().__init__(phrase("tick.key_unusable", status=phrase(f"key.status.{self.status}")))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 KEY_REFUSALS = frozenset({"AuthenticationError", "WrongEnvironmentError", "PermissionDeniedError"})
@@ -658,10 +671,10 @@ def _bots_health(ticks: Sequence[BotTick], results: dict[int, _Result]) -> None:
 def _bot_key_error(bot: Bot) -> None:
     connection = bot.connection
     key = connection.api_key_last4 if connection else ""
-    status = connection.get_status_display().lower() if connection else "missing"
+    said = phrase(f"key.status.{connection.status if connection else 'missing'}")
     bot_error(
-        bot=bot, kind="bot.error.key", params={"bot": bot.name, "key": key, "reason": status},
-        reason=f"Its exchange key …{key} is {status}: connect a working key and rotate to it.",
+        bot=bot, kind="bot.error.key", params={"bot": bot.name, "key": key, "reason": said},
+        reason=phrase("bot.state.key", key=key, status=said),
     )  # fmt: skip
 
 
@@ -669,14 +682,19 @@ def _bot_streak_error(bot: Bot, result: _Result, streak: int) -> None:
     if result.refused == "margin":
         bot_error(
             bot=bot, kind="bot.error.margin", params={"bot": bot.name, "count": streak},
-            reason="The exchange refused its orders for lack of margin, again and again.",
+            reason=phrase("bot.state.margin"),
         )  # fmt: skip
     else:
         bot_error(
             bot=bot, kind="bot.error.failed_ticks",
-            params={"bot": bot.name, "count": streak, "error": result.error[:200]},
-            reason=f"{streak} ticks in a row failed: {result.error[:200]}",
+            params={"bot": bot.name, "count": streak, "error": _short(result.error)},
+            reason=phrase("bot.state.failed_ticks", count=streak, error=_short(result.error)),
         )  # fmt: skip
+
+
+def _short(error: str) -> str:
+    """An error for an alert: a coded one whole (it renders short), a plain text cut at 200."""
+    return error if isinstance(error, Phrase) else error[:200]
 
 
 def _finish_all(pending: list[BotTick], results: dict[int, _Result], started: datetime) -> None:
@@ -690,9 +708,14 @@ def _finish_all(pending: list[BotTick], results: dict[int, _Result], started: da
         tick.status, tick.reasons, tick.error, tick.signal = (
             result.status, result.reasons, result.error, result.signal
         )  # fmt: skip
+        codes = phrases_json([result.reasons]) if result.codes is None else result.codes
+        tick.reason_codes = codes + phrases_json([result.error])
         tick.started_at, tick.finished_at = started, finished
         done.append(tick)
-    bulk_set(done, ["status", "reasons", "error", "signal", "started_at", "finished_at"])
+    bulk_set(
+        done,
+        ["status", "reasons", "reason_codes", "error", "signal", "started_at", "finished_at"],
+    )
 
 
 # --- live push --------------------------------------------------------------------------------

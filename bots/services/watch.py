@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from bots.models import Bot, BotPosition, EquitySnapshot
 from bots.services.alerts import alert_raise
+from bots.texts import phrase
 from exchange.events import KeyChecked, KeyEvent
 from exchange.models import ExchangeConnection, StreamShard
 
@@ -36,8 +37,12 @@ def watch_positions(now: datetime | None = None) -> int:
             tenant_id=position.tenant_id,
             bot_id=position.bot_id,
             kind="position.open_long",
-            message=f"{position.bot.name}: a {position.symbol} position of {position.qty} has been open since "
-            f"{position.opened_at:%Y-%m-%d %H:%M} UTC (over 24 hours).",
+            params={
+                "bot": position.bot.name,
+                "symbol": position.symbol,
+                "qty": position.qty,
+                "since": f"{position.opened_at:%Y-%m-%d %H:%M}",
+            },
             dedupe_key=f"open_long:{position.pk}:{position.opened_at:%Y%m%d%H%M}",
         ):
             raised += 1
@@ -58,7 +63,7 @@ def watch_losses() -> int:
             bot_id=bot.pk,
             kind="loss.threshold",
             severity="critical",
-            message=f"{bot.name}: P&L is {pnl:.2f} USDT, past your alert threshold of -{threshold:.2f} USDT.",
+            params={"bot": bot.name, "pnl": f"{pnl:.2f}", "threshold": f"{threshold:.2f}"},
             dedupe_key=f"loss:{bot.pk}",
         ):
             raised += 1
@@ -75,8 +80,7 @@ def watch_connectivity(now: datetime | None = None) -> int:
             tenant_id=None,
             kind="connectivity.streams",
             severity="critical",
-            message=f"Exchange streams shard {shard} has not reported for over "
-            f"{settings.CONNECTIVITY_ALERT_MINUTES} minutes: fills arrive only through reconciliation.",
+            params={"shard": shard, "minutes": settings.CONNECTIVITY_ALERT_MINUTES},
             dedupe_key=f"streams:{shard.pk}",
         ):
             raised += 1
@@ -105,7 +109,7 @@ def watch_key(connection: ExchangeConnection) -> None:
             stopped += bot_error(
                 bot=bot, kind="bot.error.key", alert=False,
                 params={"bot": bot.name, "key": connection.api_key_last4, "reason": connection.last_error},
-                reason=f"Its exchange key …{connection.api_key_last4} stopped working: {connection.last_error}",
+                reason=phrase("bot.state.key_refused", key=connection.api_key_last4, reason=connection.last_error),
             )  # fmt: skip
         alert_raise(
             tenant_id=connection.tenant_id,
@@ -116,7 +120,6 @@ def watch_key(connection: ExchangeConnection) -> None:
                 "reason": connection.last_error,
                 "bots": stopped,
             },
-            message=f"Your exchange key …{connection.api_key_last4} stopped working: {connection.last_error}",
             dedupe_key=f"key_invalid:{connection.pk}",
             notify_operator=True,
         )
@@ -125,7 +128,6 @@ def watch_key(connection: ExchangeConnection) -> None:
         alert_raise(
             tenant_id=connection.tenant_id,
             kind="key.expiring",
-            message=f"Your exchange key …{connection.api_key_last4} expires on {expires:%Y-%m-%d}: "
-            "connect a new one and rotate before then.",
+            params={"key": connection.api_key_last4, "date": f"{expires:%Y-%m-%d}"},
             dedupe_key=f"key_expiring:{connection.pk}",
         )

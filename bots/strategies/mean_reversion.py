@@ -15,6 +15,7 @@ from typing import Any
 from bots.strategies.base import Bar, ParamKind, ParamSpec, Signal, Strategy, Target
 from bots.strategies.indicators import atr, rsi, sma, stdev
 from bots.strategies.text import _
+from tradingsvc.lib.phrases import Phrase
 
 PARAMS = (
     ParamSpec("bb_period", ParamKind.INT, 20, _("Bollinger period (candles)"), minimum=Decimal(5), maximum=Decimal(200)),
@@ -61,7 +62,13 @@ def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
     if close < lower and strength < Decimal(params["rsi_oversold"]):
         return Signal(
             Target.LONG,
-            f"Oversold: close {close} is under the lower band {lower:.2f} and RSI is {strength:.1f}.",
+            Phrase(
+                "mean_reversion.oversold",
+                "Oversold: close %(close)s is under the lower band %(lower)s and RSI is %(rsi)s.",
+                close=close,
+                lower=f"{lower:.2f}",
+                rsi=f"{strength:.1f}",
+            ),
             stop,
             to_middle or None,
             indicators,
@@ -69,7 +76,13 @@ def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
     if close > upper and strength > Decimal(params["rsi_overbought"]) and params["allow_short"]:
         return Signal(
             Target.SHORT,
-            f"Overbought: close {close} is over the upper band {upper:.2f} and RSI is {strength:.1f}.",
+            Phrase(
+                "mean_reversion.overbought",
+                "Overbought: close %(close)s is over the upper band %(upper)s and RSI is %(rsi)s.",
+                close=close,
+                upper=f"{upper:.2f}",
+                rsi=f"{strength:.1f}",
+            ),
             stop,
             to_middle or None,
             indicators,
@@ -77,12 +90,20 @@ def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
     if abs(close - middle) <= width * Decimal("0.1"):
         return Signal(
             Target.FLAT,
-            f"Back at the middle band {middle:.2f}: take any position off.",
+            Phrase(
+                "mean_reversion.middle",
+                "Back at the middle band %(middle)s: take any position off.",
+                middle=f"{middle:.2f}",
+            ),
             indicators=indicators,
         )
     return Signal(
         Target.HOLD,
-        f"Between the bands (RSI {strength:.1f}): nothing to do.",
+        Phrase(
+            "mean_reversion.between",
+            "Between the bands (RSI %(rsi)s): nothing to do.",
+            rsi=f"{strength:.1f}",
+        ),
         indicators=indicators,
     )
 

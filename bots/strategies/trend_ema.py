@@ -14,6 +14,7 @@ from typing import Any
 from bots.strategies.base import Bar, ParamKind, ParamSpec, Signal, Strategy, Target
 from bots.strategies.indicators import atr, ema
 from bots.strategies.text import _
+from tradingsvc.lib.phrases import Phrase
 
 PARAMS = (
     ParamSpec("fast_period", ParamKind.INT, 12, _("Fast EMA (candles)"), minimum=Decimal(2), maximum=Decimal(200)),
@@ -38,7 +39,12 @@ def warmup(params: Mapping[str, Any]) -> int:
 def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
     fast_n, slow_n = int(params["fast_period"]), int(params["slow_period"])
     if fast_n >= slow_n:
-        return Signal(Target.HOLD, "The fast EMA must be shorter than the slow one; holding.")
+        return Signal(
+            Target.HOLD,
+            Phrase(
+                "trend_ema.bad_periods", "The fast EMA must be shorter than the slow one; holding."
+            ),
+        )
     closes = [b.close for b in bars]
     fast, slow = ema(closes, fast_n)[-1], ema(closes, slow_n)[-1]
     stop = atr(bars, int(params["atr_period"])) * Decimal(params["atr_stop_multiple"])
@@ -48,7 +54,12 @@ def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
     if fast > slow:
         return Signal(
             Target.LONG,
-            f"Uptrend: fast EMA {fast:.2f} is above slow EMA {slow:.2f}.",
+            Phrase(
+                "trend_ema.up",
+                "Uptrend: fast EMA %(fast)s is above slow EMA %(slow)s.",
+                fast=f"{fast:.2f}",
+                slow=f"{slow:.2f}",
+            ),
             stop,
             take_profit,
             indicators,
@@ -56,14 +67,24 @@ def signal(bars: Sequence[Bar], params: Mapping[str, Any]) -> Signal:
     if fast < slow and params["allow_short"]:
         return Signal(
             Target.SHORT,
-            f"Downtrend: fast EMA {fast:.2f} is below slow EMA {slow:.2f}.",
+            Phrase(
+                "trend_ema.down",
+                "Downtrend: fast EMA %(fast)s is below slow EMA %(slow)s.",
+                fast=f"{fast:.2f}",
+                slow=f"{slow:.2f}",
+            ),
             stop,
             take_profit,
             indicators,
         )
     return Signal(
         Target.FLAT,
-        f"No uptrend: fast EMA {fast:.2f} is not above slow EMA {slow:.2f}.",
+        Phrase(
+            "trend_ema.no_up",
+            "No uptrend: fast EMA %(fast)s is not above slow EMA %(slow)s.",
+            fast=f"{fast:.2f}",
+            slow=f"{slow:.2f}",
+        ),
         indicators=indicators,
     )
 

@@ -18,6 +18,7 @@ from bots.market import WARMING_UP, Readiness
 from bots.models import BotTick
 from bots.strategies import NoDecisionCode
 from bots.templatetags.engine_text import tick_reasons
+from bots.texts import phrases_render
 
 register = template.Library()
 
@@ -61,6 +62,11 @@ def no_decision_text(data: Any) -> str:
 
 @register.filter
 def tick_reason(tick: BotTick) -> str:
-    """What a tick decided and why: its no-decision code in words, else its reasons or error."""
+    """What a tick decided and why: its no-decision code in words, else its reasons and error
+    (codes in words; an older tick's stored text as it is)."""
     found = no_decision_text((tick.signal or {}).get("no_decision"))
-    return found or (tick_reasons(tick.reasons) if tick.reasons else "") or tick.error
+    if found:
+        return found
+    if tick.reason_codes:
+        return phrases_render(tick.reason_codes)
+    return (tick_reasons(tick.reasons) if tick.reasons else "") or tick.error
