@@ -193,6 +193,7 @@ def _fill_window(
         t += step
     for first, last in _runs(missing, step):
         cursor = first
+        absent: list[datetime] = []  # over the whole run: a hole spanning pages is one hole
         while cursor <= last:
             span_end = min(last, cursor + step * (PAGE - 1))
             page = gw.klines(symbol, interval, start=cursor, end=span_end, limit=PAGE)
@@ -200,10 +201,10 @@ def _fill_window(
             got = [k for k in page if cursor <= k.start <= span_end]
             result.repaired += candles_store(env, got)
             found = {k.start for k in got}
-            absent = [m for m in missing if cursor <= m <= span_end and m not in found]
-            for hole_first, hole_last in _runs(absent, step):
-                _hole_record(env, symbol, interval, hole_first, hole_last, result)
+            absent += [m for m in missing if cursor <= m <= span_end and m not in found]
             cursor = span_end + step
+        for hole_first, hole_last in _runs(absent, step):
+            _hole_record(env, symbol, interval, hole_first, hole_last, result)
 
 
 def _hole_record(

@@ -127,25 +127,26 @@ def test_an_overlapping_run_skips_a_pair_being_synced(
 def test_depth_is_fetched_1000_per_request_and_missing_history_asked_once(
     sim: Any, settings: Any, counting: Counter[tuple[str, str]]
 ) -> None:
-    """A reader needing 2,500 one-minute candles: one head page and the rest by range, 1,000 per
-    request; starts before the exchange's history are recorded once as a hole and never asked for
-    again, so the next run is one request."""
+    """A reader needing 25,000 one-minute candles (more than the replay's ~18,500 before its
+    start): one head page and the rest by range, 1,000 per request; starts before the exchange's
+    history are recorded once as one hole (across pages) and never asked for again, so the next run is one
+    request."""
     from exchange.models import CandleHole
     from exchange.services.market_data import market_data_depth
 
     settings.EXCHANGE_CANDLE_BACKFILL = 1000
     settings.EXCHANGE_CANDLE_DEPTH_MARGIN = 0
     market_data_subscribe(
-        environment="simulator", symbol="ETHUSDT", interval="1", consumer="bot:7", lookback=2500
+        environment="simulator", symbol="ETHUSDT", interval="1", consumer="bot:7", lookback=25000
     )
-    assert market_data_depth(environment="simulator", symbol="ETHUSDT", interval="1") == 2500
+    assert market_data_depth(environment="simulator", symbol="ETHUSDT", interval="1") == 25000
 
     candles_sync()
 
-    assert counting[("ETHUSDT", "1")] == 3  # the head (999 closed), then 1,000 + 501 by range
+    assert counting[("ETHUSDT", "1")] == 26  # the head (999 closed), then 24 x 1,000 + 1 by range
     eth = Candle.objects.filter(environment="simulator", symbol="ETHUSDT", interval="1")
     newest = eth.order_by("-start").first().start  # type: ignore[union-attr]
-    window = {newest - timedelta(minutes=i) for i in range(2500)}
+    window = {newest - timedelta(minutes=i) for i in range(25000)}
     stored = set(eth.filter(start__in=window).values_list("start", flat=True))
     (hole,) = CandleHole.objects.filter(symbol="ETHUSDT", interval="1")
     missing = window - stored
