@@ -152,9 +152,18 @@ class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("email", "tenant__name")
     actions = ["resend", "revoke"]
     readonly_fields = (
-        "tenant", "email", "role", "expires_at", "invited_by", "accepted_at", "accepted_by",
-        "revoked_at", "sent_count", "last_sent_at", "created_at",
-    )  # fmt: skip
+        "tenant",
+        "email",
+        "role",
+        "expires_at",
+        "invited_by",
+        "accepted_at",
+        "accepted_by",
+        "revoked_at",
+        "sent_count",
+        "last_sent_at",
+        "created_at",
+    )
     exclude = ("token_hash",)
 
     def get_form(

@@ -45,9 +45,13 @@ def audit_login_failed(
     )
     user = User.objects.filter(email__iexact=attempted).first() if attempted else None
     audit_record(
-        action="auth.login_failed", actor=None, actor_email=attempted[:254], tenant=_tenant_of(user),
-        target=user, request=request,
-    )  # fmt: skip
+        action="auth.login_failed",
+        actor=None,
+        actor_email=attempted[:254],
+        tenant=_tenant_of(user),
+        target=user,
+        request=request,
+    )
 
 
 @receiver(account_signals.password_changed)

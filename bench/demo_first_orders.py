@@ -81,9 +81,14 @@ def one_run(number: int, wait: float, speed: float) -> dict[str, float | None]:
         log_path = Path(tmp) / "demo.log"
         argv = ["bin/demo", "--port", str(web), "--speed", f"{speed:g}"]
         process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, text=True,
-        )  # fmt: skip
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+        )
         up = threading.Event()
         up_at: list[datetime] = []
 
@@ -141,8 +146,10 @@ def main() -> None:
             worst = None if t is None or worst is None else max(worst, t)
     verdict = "no order" if worst is None else f"{worst:.1f} s"
     ok = worst is not None and worst <= args.target
-    print(f"slowest first order over {args.runs} runs: {verdict} (target {args.target:g} s): "
-          f"{'holds' if ok else 'does not hold'}")  # fmt: skip
+    print(
+        f"slowest first order over {args.runs} runs: {verdict} (target {args.target:g} s): "
+        f"{'holds' if ok else 'does not hold'}"
+    )
 
 
 if __name__ == "__main__":

@@ -67,10 +67,23 @@ def start_simulator(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "exchange.simulator", "serve", "--port", str(port),
-         "--state", str(tmp / "sim.sqlite3"), "--clock", "stepped"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "exchange.simulator",
+            "serve",
+            "--port",
+            str(port),
+            "--state",
+            str(tmp / "sim.sqlite3"),
+            "--clock",
+            "stepped",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     import requests
 
     for _ in range(100):

@@ -89,9 +89,12 @@ async def hold(sim: SimulatorHandle, accounts: list[tuple[int, str, str]]) -> No
             for uid, key, secret in accounts:
                 s = sim.http(key, secret)
                 s.place_order(
-                    category="linear", symbol="BTCUSDT", side="Buy", orderType="Market",
+                    category="linear",
+                    symbol="BTCUSDT",
+                    side="Buy",
+                    orderType="Market",
                     qty="0.001",
-                )  # fmt: skip
+                )
                 del s, uid
             http.close()
 

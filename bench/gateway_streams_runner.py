@@ -112,9 +112,12 @@ def run() -> None:
             t0 = time.monotonic()
             for _pk, key, secret in accounts:
                 sim.http(key, secret).place_order(
-                    category="linear", symbol="BTCUSDT", side="Buy", orderType="Market",
+                    category="linear",
+                    symbol="BTCUSDT",
+                    side="Buy",
+                    orderType="Market",
                     qty="0.001",
-                )  # fmt: skip
+                )
             placed = time.monotonic() - t0
             while (
                 Execution.objects.exclude(handled_at=None).count() < N

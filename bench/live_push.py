@@ -89,13 +89,21 @@ def main() -> None:
         owner = client_with_2fa()
         _uid, key, secret = sim.create_account(usdt="100000")
         connection = exchange_key_connect(
-            tenant=owner.tenant, environment="simulator", api_key=key, api_secret=secret,
+            tenant=owner.tenant,
+            environment="simulator",
+            api_key=key,
+            api_secret=secret,
             by=owner.user,
-        )  # fmt: skip
+        )
         bot = bot_create(
-            tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Push",
-            symbol="BTCUSDT", connection=connection, by=owner.user, mode=Bot.Mode.LIVE,
-        ).bot  # fmt: skip
+            tenant=owner.tenant,
+            template=RiskTemplate.objects.get(slug="moderate"),
+            name="Push",
+            symbol="BTCUSDT",
+            connection=connection,
+            by=owner.user,
+            mode=Bot.Mode.LIVE,
+        ).bot
         bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
         daphne, url = start_daphne(env, tmp)
         processes.append(daphne)
@@ -113,9 +121,15 @@ def main() -> None:
                 seen = page.evaluate(FILL_ARRIVALS + ".length")
                 link = order_link_id(bot.pk, base + timedelta(minutes=i), 0)
                 intent = intent_write(
-                    link, tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, leg=0,
-                    side="Buy" if i % 2 == 0 else "Sell", qty=Decimal("0.001"), reason="bench",
-                )  # fmt: skip
+                    link,
+                    tenant_id=bot.tenant_id,
+                    bot=bot,
+                    symbol=bot.symbol,
+                    leg=0,
+                    side="Buy" if i % 2 == 0 else "Sell",
+                    qty=Decimal("0.001"),
+                    reason="bench",
+                )
                 intent_send(intent=intent, gateway=gateway)
                 page.wait_for_function(f"{FILL_ARRIVALS}.length > {seen}", timeout=10_000)
                 deadline = time.monotonic() + 10

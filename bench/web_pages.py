@@ -76,9 +76,13 @@ def main() -> None:
 
     owner = client_with_2fa()
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Trend BTC",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="Trend BTC",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     started = time.perf_counter()
     counts = seed_history(bot=bot, orders=args.orders, days=args.days)
     print(f"seeded {counts} in {time.perf_counter() - started:.1f} s")

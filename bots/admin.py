@@ -244,9 +244,18 @@ class KillSwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     form = KillSwitchEngageForm
     list_display = (
-        "scope", "tenant", "bot", "active", "flatten", "by_operator", "engaged_by", "engaged_at",
-        "enforced_at", "progress_text", "released_at",
-    )  # fmt: skip
+        "scope",
+        "tenant",
+        "bot",
+        "active",
+        "flatten",
+        "by_operator",
+        "engaged_by",
+        "engaged_at",
+        "enforced_at",
+        "progress_text",
+        "released_at",
+    )
     list_filter = ("scope", "active", "by_operator")
     autocomplete_fields = ["tenant", "bot"]
     actions = ["release", "enforce_again"]
@@ -275,9 +284,15 @@ class KillSwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_model(self, request: HttpRequest, obj: KillSwitch, form: Any, change: bool) -> None:
         switch = kill_switch_engage(
-            scope=obj.scope, tenant=obj.tenant, bot=obj.bot, flatten=obj.flatten,
-            reason=obj.reason.strip(), by=request.user, by_operator=True, request=request,  # type: ignore[arg-type]
-        )  # fmt: skip
+            scope=obj.scope,
+            tenant=obj.tenant,
+            bot=obj.bot,
+            flatten=obj.flatten,
+            reason=obj.reason.strip(),
+            by=request.user,  # type: ignore[arg-type]
+            by_operator=True,
+            request=request,
+        )
         obj.pk, obj._state.adding = switch.pk, False
 
     @admin.action(description="Release (trading may resume)", permissions=["engage"])

@@ -203,9 +203,17 @@ class DryRunBooks:
 
 
 _DRY_RUN_COLUMNS = (
-    "pk", "qty", "avg", "realised", "price", "latest", "base_before", "base_before_at",
-    "base_today", "base_today_at",
-)  # fmt: skip
+    "pk",
+    "qty",
+    "avg",
+    "realised",
+    "price",
+    "latest",
+    "base_before",
+    "base_before_at",
+    "base_today",
+    "base_today_at",
+)
 
 
 def dry_run_books(bots: Sequence[Bot], *, now: datetime) -> dict[int, DryRunBooks]:

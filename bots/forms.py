@@ -38,10 +38,14 @@ class BotCreateForm(forms.Form):
     name = forms.CharField(max_length=100, label=_("Name"))
     symbol = forms.ChoiceField(label=_("Market"))
     mode = forms.ChoiceField(
-        choices=[(Bot.Mode.DRY_RUN, _("Dry run: decisions only, nothing is sent")),
-                 (Bot.Mode.LIVE, _("Live: real orders with your exchange key"))],
-        initial=Bot.Mode.DRY_RUN, widget=forms.RadioSelect, label=_("Mode"),
-    )  # fmt: skip
+        choices=[
+            (Bot.Mode.DRY_RUN, _("Dry run: decisions only, nothing is sent")),
+            (Bot.Mode.LIVE, _("Live: real orders with your exchange key")),
+        ],
+        initial=Bot.Mode.DRY_RUN,
+        widget=forms.RadioSelect,
+        label=_("Mode"),
+    )
     connection = forms.ModelChoiceField(
         queryset=ExchangeConnection.objects.none(),
         required=False,
@@ -83,10 +87,16 @@ def _limit_field(name: str, value: Decimal, bounds: list[str] | None) -> forms.D
         else _("Fixed by the template.")
     )
     field = forms.DecimalField(
-        label=f"{LIMIT_LABELS[name]}{unit}", initial=_plain_decimal(value * scale), max_digits=12,
-        decimal_places=4, required=True, disabled=bounds is None, min_value=low, max_value=high,
+        label=f"{LIMIT_LABELS[name]}{unit}",
+        initial=_plain_decimal(value * scale),
+        max_digits=12,
+        decimal_places=4,
+        required=True,
+        disabled=bounds is None,
+        min_value=low,
+        max_value=high,
         help_text=help_text,
-    )  # fmt: skip
+    )
     field.widget.attrs["step"] = "any"
     return field
 
@@ -107,20 +117,26 @@ def _param_field(spec: ParamSpec, initial: Any, bounds: Any) -> forms.Field:
         low, high = bounds if bounds else (spec.minimum, spec.maximum)
         if spec.kind is ParamKind.INT:
             param = forms.IntegerField(
-                label=rendered(spec.label), initial=initial, disabled=bounds is None,
+                label=rendered(spec.label),
+                initial=initial,
+                disabled=bounds is None,
                 min_value=int(low) if low is not None else None,
                 max_value=int(high) if high is not None else None,
-            )  # fmt: skip
+            )
         else:
             param = forms.DecimalField(
-                label=rendered(spec.label), initial=initial, min_value=low, max_value=high,
+                label=rendered(spec.label),
+                initial=initial,
+                min_value=low,
+                max_value=high,
                 disabled=bounds is None,
-            )  # fmt: skip
+            )
             param.widget.attrs["step"] = "any"
         if bounds:
             allowed_text = _("Allowed: %(low)s to %(high)s") % {
-                "low": _plain(Decimal(str(low))), "high": _plain(Decimal(str(high)))
-            }  # fmt: skip
+                "low": _plain(Decimal(str(low))),
+                "high": _plain(Decimal(str(high))),
+            }
             param.help_text = f"{rendered(spec.help)} {allowed_text}".strip()
             return param
     param.help_text = rendered(spec.help) if not param.disabled else _("Fixed by the template.")
@@ -231,24 +247,31 @@ WEBHOOK_REFUSALS = {
 class NotificationSettingsForm(forms.Form):
     email_enabled = forms.BooleanField(required=False, label=_("Email me alerts"))
     webhook_url = forms.URLField(
-        required=False, label=_("Webhook URL"), assume_scheme="https",
+        required=False,
+        label=_("Webhook URL"),
+        assume_scheme="https",
         help_text=_("We POST each alert as JSON, signed in the X-Tradingsvc-Signature header."),
-    )  # fmt: skip
+    )
     webhook_secret = forms.CharField(
-        required=False, label=_("Webhook signing secret"), min_length=16,
+        required=False,
+        label=_("Webhook signing secret"),
+        min_length=16,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the current secret. It is never shown again."),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, bots: list[Bot], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bots = bots
         for bot in bots:
             self.fields[f"threshold_{bot.pk}"] = forms.DecimalField(
-                required=False, min_value=Decimal(0), max_digits=20, decimal_places=2,
+                required=False,
+                min_value=Decimal(0),
+                max_digits=20,
+                decimal_places=2,
                 label=_("Alert when %(bot)s loses more than (USDT)") % {"bot": bot.name},
                 initial=bot.loss_alert_threshold,
-            )  # fmt: skip
+            )
 
     def clean_webhook_url(self) -> str:
         """https only and a public address (resolved now; checked again on every delivery)."""

@@ -125,11 +125,16 @@ def _figures(bot: Bot) -> BotFigures:
     before_today = getattr(bot, "pnl_before_today", None) or ZERO
     dry_run = bot.mode == Bot.Mode.DRY_RUN
     return BotFigures(
-        bot=bot, position_qty=qty, position_avg_price=avg, last_price=price,
-        unrealised=unrealised, realised=realised, pnl_total=total,
+        bot=bot,
+        position_qty=qty,
+        position_avg_price=avg,
+        last_price=price,
+        unrealised=unrealised,
+        realised=realised,
+        pnl_total=total,
         pnl_today=total - before_today,
         equity=dry_run_equity(realised=realised, unrealised=unrealised) if dry_run else None,
-    )  # fmt: skip
+    )
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal | None:

@@ -80,9 +80,14 @@ def demo_clients_seed() -> list[DemoClient]:
         bot = Bot.objects.filter(tenant=tenant).first()
         if bot is None:
             bot = bot_create(
-                tenant=tenant, template=template, name=f"{template.name} {symbol}", symbol=symbol,
-                connection=connection, by=user, mode=Bot.Mode.LIVE,
-            ).bot  # fmt: skip
+                tenant=tenant,
+                template=template,
+                name=f"{template.name} {symbol}",
+                symbol=symbol,
+                connection=connection,
+                by=user,
+                mode=Bot.Mode.LIVE,
+            ).bot
         if bot.state in (Bot.State.DRAFT, Bot.State.PAUSED):
             bot_transition(bot=bot, to=Bot.State.RUNNING, by=user, reason="demo")
         seeded.append(DemoClient(email, password, totp_secret, name, template.name))

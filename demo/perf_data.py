@@ -39,16 +39,37 @@ def seed_history(
         qty = Decimal("0.010")
         fee = (price * qty * Decimal("0.00055")).quantize(Decimal("0.00000001"))
         pnl = Decimal(str(round(rng.gauss(0.5, 6), 4))) if i % 2 else Decimal(0)
-        intents.append(OrderIntent(
-            tenant_id=bot.tenant_id, bot=bot, order_link_id=f"perf-{bot.pk}-{seed}-{i}", symbol=bot.symbol,
-            side=side, qty=qty, state=OrderIntent.State.FILLED, filled_qty=qty,
-            avg_fill_price=price, reason="EMA 12 crossed EMA 26.", sent_at=at, resolved_at=at,
-        ))  # fmt: skip
-        fills.append(BotFill(
-            tenant_id=bot.tenant_id, bot=bot, exec_id=f"perf-{bot.pk}-{seed}-{i}", symbol=bot.symbol,
-            side=side, price=price, qty=qty, fee=fee, realised_pnl=pnl - fee, simulated=True,
-            exec_time=at,
-        ))  # fmt: skip
+        intents.append(
+            OrderIntent(
+                tenant_id=bot.tenant_id,
+                bot=bot,
+                order_link_id=f"perf-{bot.pk}-{seed}-{i}",
+                symbol=bot.symbol,
+                side=side,
+                qty=qty,
+                state=OrderIntent.State.FILLED,
+                filled_qty=qty,
+                avg_fill_price=price,
+                reason="EMA 12 crossed EMA 26.",
+                sent_at=at,
+                resolved_at=at,
+            )
+        )
+        fills.append(
+            BotFill(
+                tenant_id=bot.tenant_id,
+                bot=bot,
+                exec_id=f"perf-{bot.pk}-{seed}-{i}",
+                symbol=bot.symbol,
+                side=side,
+                price=price,
+                qty=qty,
+                fee=fee,
+                realised_pnl=pnl - fee,
+                simulated=True,
+                exec_time=at,
+            )
+        )
     OrderIntent.objects.bulk_create(intents, batch_size=BATCH)
     # created_at is auto_now_add: spread it over the span as the engine would have.
     for offset in range(0, orders, BATCH):
@@ -64,9 +85,15 @@ def seed_history(
         equity += Decimal(str(round(rng.gauss(0.02, 4), 2)))
         bot_pnl += Decimal(str(round(rng.gauss(0.01, 2), 2)))
         snapshots.append(EquitySnapshot(tenant_id=bot.tenant_id, at=at, equity=equity))
-        snapshots.append(EquitySnapshot(
-            tenant_id=bot.tenant_id, bot=bot, at=at, equity=bot_pnl, realised_pnl=bot_pnl,
-        ))  # fmt: skip
+        snapshots.append(
+            EquitySnapshot(
+                tenant_id=bot.tenant_id,
+                bot=bot,
+                at=at,
+                equity=bot_pnl,
+                realised_pnl=bot_pnl,
+            )
+        )
         at += SNAPSHOT_STEP
     EquitySnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
     # The bot's position carries the same P&L as its last snapshot, as the engine's would.
@@ -76,6 +103,9 @@ def seed_history(
     rollups = rollups_rebuild(tenant_id=bot.tenant_id)
     trade_days = trade_rollups_refresh(today=now.date(), days=days + 1)
     return {
-        "orders": orders, "fills": orders, "snapshots": len(snapshots), "rollups": rollups,
+        "orders": orders,
+        "fills": orders,
+        "snapshots": len(snapshots),
+        "rollups": rollups,
         "trade_days": trade_days,
-    }  # fmt: skip
+    }

@@ -116,8 +116,16 @@ class CandleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The change list opens with the coverage table (what the candle sync keeps)."""
 
     list_display = (
-        "environment", "symbol", "interval", "start", "open", "high", "low", "close", "volume",
-    )  # fmt: skip
+        "environment",
+        "symbol",
+        "interval",
+        "start",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+    )
     list_filter = ("environment", "symbol", "interval")
     date_hierarchy = "start"
     change_list_template = "admin/exchange/candle/change_list.html"

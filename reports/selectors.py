@@ -160,16 +160,24 @@ def trade_figures(
         head = fills.filter(exec_time__gte=since, exec_time__lt=day_bounds(first_full_day)[0])
         raw = raw | head
     from_rollups = rollups.aggregate(
-        trades=Sum("trades"), wins=Sum("wins"), losses=Sum("losses"),
-        gross_profit=Sum("gross_profit"), gross_loss=Sum("gross_loss"),
-        largest_win=Max("largest_win"), largest_loss=Min("largest_loss"),
-    )  # fmt: skip
+        trades=Sum("trades"),
+        wins=Sum("wins"),
+        losses=Sum("losses"),
+        gross_profit=Sum("gross_profit"),
+        gross_loss=Sum("gross_loss"),
+        largest_win=Max("largest_win"),
+        largest_loss=Min("largest_loss"),
+    )
     totals = _merge_totals([from_rollups, trade_totals(raw)])
     trade = metrics.trade_metrics_from_totals(
-        count=totals["count"], wins=totals["wins"], losses=totals["losses"],
-        gross_profit=totals["gross_profit"], gross_loss=totals["gross_loss"],
-        largest_win=totals["largest_win"], largest_loss=totals["largest_loss"],
-    )  # fmt: skip
+        count=totals["count"],
+        wins=totals["wins"],
+        losses=totals["losses"],
+        gross_profit=totals["gross_profit"],
+        gross_loss=totals["gross_loss"],
+        largest_win=totals["largest_win"],
+        largest_loss=totals["largest_loss"],
+    )
     latest = fills if since is None else fills.filter(exec_time__gte=since)
     rows = latest.order_by("-exec_time").values_list("realised_pnl", "price", "qty")
     returns = [

@@ -409,9 +409,13 @@ def admin_login(client, user, base32_secret: str) -> None:
     """Sign a staff member into the admin through its real form (email, password, code)."""
     response = client.post(
         "/admin/login/?next=/admin/",
-        {"username": user.email, "password": TEST_PASSWORD, "otp_token": totp_now(base32_secret),
-         "next": "/admin/"},
-    )  # fmt: skip
+        {
+            "username": user.email,
+            "password": TEST_PASSWORD,
+            "otp_token": totp_now(base32_secret),
+            "next": "/admin/",
+        },
+    )
     assert response.status_code == 302, response.content[:500]
 
 

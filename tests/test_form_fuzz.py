@@ -32,13 +32,48 @@ pytestmark = pytest.mark.django_db
 EXAMPLES = 50
 
 NASTY = [
-    "", " ", "0", "-1", "-0", "1e999", "-1e999", "NaN", "nan", "Infinity", "-Infinity", "inf",
-    "1" * 400, "0." + "0" * 300 + "1", "1,5", "1.000,50", "1 000", "١٢٣", "½", "0x10", "1_000",
-    "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "{{ 7*7 }}", "' OR 1=1 --",
-    "\x00", "a\x00b", "\u202e", "😀" * 50, "x" * 5000, "=HYPERLINK(\"http://evil\")",
-    "https://127.0.0.1/", "https://169.254.169.254/", "HTTP://example.com", "javascript:alert(1)",
-    "2026-02-30", "9999-12-31", "0000-01-01", "true", "on", "null",
-]  # fmt: skip
+    "",
+    " ",
+    "0",
+    "-1",
+    "-0",
+    "1e999",
+    "-1e999",
+    "NaN",
+    "nan",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "1" * 400,
+    "0." + "0" * 300 + "1",
+    "1,5",
+    "1.000,50",
+    "1 000",
+    "١٢٣",
+    "½",
+    "0x10",
+    "1_000",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{ 7*7 }}",
+    "' OR 1=1 --",
+    "\x00",
+    "a\x00b",
+    "\u202e",
+    "😀" * 50,
+    "x" * 5000,
+    '=HYPERLINK("http://evil")',
+    "https://127.0.0.1/",
+    "https://169.254.169.254/",
+    "HTTP://example.com",
+    "javascript:alert(1)",
+    "2026-02-30",
+    "9999-12-31",
+    "0000-01-01",
+    "true",
+    "on",
+    "null",
+]
 values = st.one_of(
     st.sampled_from(NASTY),
     st.text(max_size=200),
@@ -65,9 +100,13 @@ def stage(settings):
     owner = client_with_2fa()
     connection = ExchangeConnectionFactory.create(tenant=owner.tenant, status="active")
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Fuzz",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="Fuzz",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     client = Client()
     client.force_login(owner.user)
     reauthenticate(client)
@@ -89,9 +128,12 @@ def _nothing_wrong_saved() -> None:
 
 
 FUZZ = settings(
-    max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)  # fmt: skip
+)
 
 
 def _fuzz(
@@ -129,23 +171,36 @@ def test_the_new_bot_form(stage):
 def test_the_bot_settings_form(stage, button):
     """Limits and strategy parameters, checked and saved."""
     _fuzz(
-        stage, lambda s: reverse("portal:bot_tuning_save", args=[s[2].pk]),
-        lambda s: bot_forms.BotTuningForm(bot=s[2]), extra={button: "1"},
-    )  # fmt: skip
+        stage,
+        lambda s: reverse("portal:bot_tuning_save", args=[s[2].pk]),
+        lambda s: bot_forms.BotTuningForm(bot=s[2]),
+        extra={button: "1"},
+    )
 
 
 def test_the_history_filter(stage):
     """The history page's filter (a GET form) and its CSV export."""
-    _fuzz(stage, lambda s: reverse("portal:history"), lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant), method="get")  # fmt: skip
-    _fuzz(stage, lambda s: reverse("portal:history_csv"), lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant), method="get")  # fmt: skip
+    _fuzz(
+        stage,
+        lambda s: reverse("portal:history"),
+        lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant),
+        method="get",
+    )
+    _fuzz(
+        stage,
+        lambda s: reverse("portal:history_csv"),
+        lambda s: bot_forms.HistoryFilterForm(tenant=s[0].tenant),
+        method="get",
+    )
 
 
 def test_the_notification_settings_form(stage):
     """Email, webhook address and secret, and every bot's loss threshold."""
     _fuzz(
-        stage, lambda s: reverse("portal:notifications_save"),
+        stage,
+        lambda s: reverse("portal:notifications_save"),
         lambda s: bot_forms.NotificationSettingsForm(bots=[s[2]]),
-    )  # fmt: skip
+    )
 
 
 def test_the_key_forms(stage):
@@ -154,9 +209,10 @@ def test_the_key_forms(stage):
         stage, lambda s: reverse("portal:key_connect"), lambda s: exchange_forms.ExchangeKeyForm()
     )
     _fuzz(
-        stage, lambda s: reverse("portal:key_replace", args=[s[3].pk]),
+        stage,
+        lambda s: reverse("portal:key_replace", args=[s[3].pk]),
         lambda s: exchange_forms.ReplaceKeyForm(),
-    )  # fmt: skip
+    )
 
 
 def test_the_invitation_forms(stage, settings):
@@ -172,6 +228,7 @@ def test_the_invitation_forms(stage, settings):
         tenant=owner.tenant, email="fuzz-invitee@example.test", invited_by=owner.user
     ).token
     _fuzz(
-        (owner, Client(), stage[2], stage[3]), lambda s: reverse("accounts:invitation_accept", args=[token]),
+        (owner, Client(), stage[2], stage[3]),
+        lambda s: reverse("accounts:invitation_accept", args=[token]),
         lambda s: account_forms.InvitationAcceptForm(),
-    )  # fmt: skip
+    )

@@ -61,13 +61,21 @@ def invitation_create_client(
     tenant = Tenant.objects.create(name=tenant_name.strip())
     issued = _create(tenant=tenant, email=email, role=Membership.Role.OWNER, invited_by=invited_by)
     audit_record(
-        action="tenant.created", actor=invited_by, tenant=tenant, target=tenant, request=request,
+        action="tenant.created",
+        actor=invited_by,
+        tenant=tenant,
+        target=tenant,
+        request=request,
         after={"name": tenant.name},
-    )  # fmt: skip
+    )
     audit_record(
-        action="invitation.created", actor=invited_by, tenant=tenant, target=issued.invitation,
-        request=request, after={"email": issued.invitation.email, "role": issued.invitation.role},
-    )  # fmt: skip
+        action="invitation.created",
+        actor=invited_by,
+        tenant=tenant,
+        target=issued.invitation,
+        request=request,
+        after={"email": issued.invitation.email, "role": issued.invitation.role},
+    )
     transaction.on_commit(lambda: invitation_send(issued, request=request))
     return issued
 
@@ -88,9 +96,13 @@ def invitation_create_viewer(
         raise InvitationError(f"{email} already has a pending invitation: resend or revoke it.")
     issued = _create(tenant=tenant, email=email, role=Membership.Role.VIEWER, invited_by=invited_by)
     audit_record(
-        action="invitation.created", actor=invited_by, tenant=tenant, target=issued.invitation,
-        request=request, after={"email": email, "role": Membership.Role.VIEWER},
-    )  # fmt: skip
+        action="invitation.created",
+        actor=invited_by,
+        tenant=tenant,
+        target=issued.invitation,
+        request=request,
+        after={"email": email, "role": Membership.Role.VIEWER},
+    )
     transaction.on_commit(lambda: invitation_send(issued, request=request))
     return issued
 
@@ -257,9 +269,13 @@ def invitation_accept(
         tenant=invitation.tenant, user=user, role=invitation.role
     )
     audit_record(
-        action="invitation.accepted", actor=user, tenant=invitation.tenant, target=membership,
-        request=request, after={"email": email, "role": invitation.role},
-    )  # fmt: skip
+        action="invitation.accepted",
+        actor=user,
+        tenant=invitation.tenant,
+        target=membership,
+        request=request,
+        after={"email": email, "role": invitation.role},
+    )
     return user
 
 

@@ -44,9 +44,11 @@ def emergency_link_issue(*, user: User, tenant: Tenant) -> str:
     """A new single-use link for ``tenant``'s emergency stop; returns its absolute URL."""
     token = secrets.token_urlsafe(32)
     EmergencyStopLink.objects.create(
-        tenant=tenant, user=user, token_hash=_token_hash(token),
+        tenant=tenant,
+        user=user,
+        token_hash=_token_hash(token),
         expires_at=timezone.now() + timedelta(minutes=settings.EMERGENCY_LINK_TTL_MINUTES),
-    )  # fmt: skip
+    )
     return settings.SITE_URL.rstrip("/") + reverse("portal:emergency_link", args=[token])
 
 
@@ -112,10 +114,14 @@ def lockout_notify(*, username: str, request: HttpRequest | None = None) -> bool
                 recipient_list=[user.email],
             )
         audit_record(
-            action="auth.locked_out", actor=None, actor_email=user.email,
-            tenant=owned[0].tenant if owned else None, target=user, request=request,
+            action="auth.locked_out",
+            actor=None,
+            actor_email=user.email,
+            tenant=owned[0].tenant if owned else None,
+            target=user,
+            request=request,
             after={"cooloff_minutes": minutes},
-        )  # fmt: skip
+        )
     operators = _operator_emails()
     if operators:
         send_mail(

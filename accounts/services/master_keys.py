@@ -41,26 +41,37 @@ class SealedField:
 
 SEALED_FIELDS: tuple[SealedField, ...] = (
     SealedField(
-        "exchange.ExchangeConnection", "api_key_sealed", "exchange keys",
+        "exchange.ExchangeConnection",
+        "api_key_sealed",
+        "exchange keys",
         lambda row: row.associated_data("api_key"),
     ),
     SealedField(
-        "exchange.ExchangeConnection", "api_secret_sealed", "exchange secrets",
+        "exchange.ExchangeConnection",
+        "api_secret_sealed",
+        "exchange secrets",
         lambda row: row.associated_data("api_secret"),
     ),
     SealedField(
-        "accounts.OperatorTOTPDevice", "key_sealed", "operator TOTP devices",
+        "accounts.OperatorTOTPDevice",
+        "key_sealed",
+        "operator TOTP devices",
         lambda row: row._associated_data(),
     ),
     SealedField(
-        "bots.NotificationSettings", "webhook_secret_sealed", "webhook signing secrets",
+        "bots.NotificationSettings",
+        "webhook_secret_sealed",
+        "webhook signing secrets",
         lambda row: row.associated_data(),
     ),
     SealedField(
-        "mfa.Authenticator", "data", "client 2FA secrets",
-        mfa_row_associated_data, json_keys=MFA_SEALED_KEYS,
+        "mfa.Authenticator",
+        "data",
+        "client 2FA secrets",
+        mfa_row_associated_data,
+        json_keys=MFA_SEALED_KEYS,
     ),
-)  # fmt: skip
+)
 
 
 def is_sealed(value: object) -> TypeGuard[str]:

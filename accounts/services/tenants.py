@@ -41,9 +41,14 @@ def _set_status(
     tenant.status = status
     tenant.save(update_fields=["status"])
     audit_record(
-        action=action, actor=by, tenant=tenant, target=tenant, request=request,
-        before={"status": before}, after={"status": status},
-    )  # fmt: skip
+        action=action,
+        actor=by,
+        tenant=tenant,
+        target=tenant,
+        request=request,
+        before={"status": before},
+        after={"status": status},
+    )
     return True
 
 

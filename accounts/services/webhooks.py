@@ -65,16 +65,24 @@ def webhook_deliver(
     try:
         with transaction.atomic():
             WebhookAttempt.objects.create(
-                tenant_id=tenant_id, event=event, attempt=attempt, url=_shown_url(url),
-                outcome=result.outcome, status_code=result.status_code,
+                tenant_id=tenant_id,
+                event=event,
+                attempt=attempt,
+                url=_shown_url(url),
+                outcome=result.outcome,
+                status_code=result.status_code,
                 next_attempt_at=timezone.now() + timedelta(seconds=delay) if delay else None,
-            )  # fmt: skip
+            )
     except IntegrityError:
         # Another run of the same task recorded this attempt number first: it owns the retry.
         return result, None
     if not result.delivered:
         log.warning(
-            "webhook.failed", webhook_event=event, attempt=attempt, outcome=result.outcome,
-            status=result.status_code, retry_in=delay,
-        )  # fmt: skip
+            "webhook.failed",
+            webhook_event=event,
+            attempt=attempt,
+            outcome=result.outcome,
+            status=result.status_code,
+            retry_in=delay,
+        )
     return result, delay

@@ -20,7 +20,7 @@ PARAM_BOUNDS = {
         "rsi_oversold": ["20", "40"], "rsi_overbought": ["60", "80"], "atr_period": ["7", "30"],
         "atr_stop_multiple": ["1", "2.5"], "allow_short": [False, True],
     },
-}  # fmt: skip
+}
 
 
 def add_bounds(apps, schema_editor):

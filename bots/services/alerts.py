@@ -61,9 +61,15 @@ def alert_raise(
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                tenant_id=tenant_id, bot_id=bot_id, kind=kind, severity=severity, message=message,
-                dedupe_key=dedupe_key, params=params, notify_operator=notify_operator,
-            )  # fmt: skip
+                tenant_id=tenant_id,
+                bot_id=bot_id,
+                kind=kind,
+                severity=severity,
+                message=message,
+                dedupe_key=dedupe_key,
+                params=params,
+                notify_operator=notify_operator,
+            )
     except IntegrityError:
         return None
     log.warning(
@@ -137,6 +143,8 @@ def _post_operator_webhook(alert: Alert) -> None:
     )
     if result.outcome != "delivered":
         log.warning(
-            "alert.operator_webhook_failed", alert_id=alert.pk, outcome=result.outcome,
+            "alert.operator_webhook_failed",
+            alert_id=alert.pk,
+            outcome=result.outcome,
             status=result.status_code,
-        )  # fmt: skip
+        )

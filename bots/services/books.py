@@ -78,16 +78,25 @@ def _flow_record(account: ExchangeAccount, entry: TransactionLogEntry) -> bool:
     try:
         with transaction.atomic():
             flow = CapitalFlow.objects.create(
-                tenant_id=account.tenant_id, account=account, exchange_id=entry.id, kind=kind,
-                amount=amount, coin="USDT", at=entry.transaction_time,
-            )  # fmt: skip
+                tenant_id=account.tenant_id,
+                account=account,
+                exchange_id=entry.id,
+                kind=kind,
+                amount=amount,
+                coin="USDT",
+                at=entry.transaction_time,
+            )
             _peaks_follow_flow(account, flow)
     except IntegrityError:
         return False
     log.info(
-        "books.flow_recorded", tenant_id=str(account.tenant_id), account_id=account.pk,
-        kind=kind, amount=str(amount), exchange_id=entry.id,
-    )  # fmt: skip
+        "books.flow_recorded",
+        tenant_id=str(account.tenant_id),
+        account_id=account.pk,
+        kind=kind,
+        amount=str(amount),
+        exchange_id=entry.id,
+    )
     return True
 
 
@@ -116,9 +125,14 @@ def bot_peak_reset(
     bot.peak_equity = equity
     Bot.objects.filter(pk=bot.pk).update(peak_equity=equity, updated_at=timezone.now())
     audit_record(
-        action="bot.peak_reset", actor=by, tenant=bot.tenant, target=bot, request=request,
-        before={"peak_equity": str(before)}, after={"peak_equity": str(equity)},
-    )  # fmt: skip
+        action="bot.peak_reset",
+        actor=by,
+        tenant=bot.tenant,
+        target=bot,
+        request=request,
+        before={"peak_equity": str(before)},
+        after={"peak_equity": str(equity)},
+    )
 
 
 @dataclass
@@ -140,9 +154,13 @@ class BooksCheck:
     @property
     def divergent(self) -> bool:
         return bool(
-            self.executions_missing or self.executions_unknown or self.fills_unapplied
-            or self.flows_missing or self.flows_unknown or self.positions
-        )  # fmt: skip
+            self.executions_missing
+            or self.executions_unknown
+            or self.fills_unapplied
+            or self.flows_missing
+            or self.flows_unknown
+            or self.positions
+        )
 
 
 def books_check(
@@ -189,9 +207,10 @@ def books_check(
     check.fills_unapplied = sorted(
         exec_id
         for exec_id, e in theirs.items()
-        if e.order_link_id in our_links and exec_id not in applied
+        if e.order_link_id in our_links
+        and exec_id not in applied
         and ours.get(exec_id) is not None  # handed over, yet not applied
-    )  # fmt: skip
+    )
 
     entries, _ = gateway.transaction_log_since(since, types=frozenset(FLOW_TYPES))
     their_flows = {e.id for e in entries}
@@ -225,9 +244,12 @@ def books_check(
         "wallet_equity": str(gateway.wallet_balance().total_equity),
     }
     log.info(
-        "books.checked", tenant_id=str(connection.tenant_id), account_id=account_id,
-        divergent=check.divergent, **check.figures,
-    )  # fmt: skip
+        "books.checked",
+        tenant_id=str(connection.tenant_id),
+        account_id=account_id,
+        divergent=check.divergent,
+        **check.figures,
+    )
     if check.divergent and alert:
         _books_divergence_alert(connection, check)
     return check

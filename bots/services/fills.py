@@ -84,11 +84,20 @@ def fill_apply(
         try:
             with transaction.atomic():
                 record = BotFill.objects.create(
-                    tenant_id=bot.tenant_id, bot=bot, intent=intent, account_id=account_id,
-                    exec_id=fill.exec_id, kind=fill.kind, symbol=fill.symbol, side=fill.side,
-                    price=fill.price, qty=fill.qty, fee=fill.fee, simulated=simulated,
+                    tenant_id=bot.tenant_id,
+                    bot=bot,
+                    intent=intent,
+                    account_id=account_id,
+                    exec_id=fill.exec_id,
+                    kind=fill.kind,
+                    symbol=fill.symbol,
+                    side=fill.side,
+                    price=fill.price,
+                    qty=fill.qty,
+                    fee=fill.fee,
+                    simulated=simulated,
                     exec_time=fill.exec_time,
-                )  # fmt: skip
+                )
         except IntegrityError:
             return False
         position, _ = BotPosition.objects.select_for_update().get_or_create(
@@ -106,9 +115,15 @@ def fill_apply(
         record.realised_pnl = realised
         transaction.on_commit(lambda: publish_fill(fill=record, position=position))
     log.info(
-        "fill.applied", tenant_id=str(bot.tenant_id), bot_id=bot.pk, exec_id=fill.exec_id,
-        side=fill.side, qty=str(fill.qty), price=str(fill.price), position=str(position.qty),
-    )  # fmt: skip
+        "fill.applied",
+        tenant_id=str(bot.tenant_id),
+        bot_id=bot.pk,
+        exec_id=fill.exec_id,
+        side=fill.side,
+        qty=str(fill.qty),
+        price=str(fill.price),
+        position=str(position.qty),
+    )
     return True
 
 
@@ -162,11 +177,20 @@ def intents_fill_simulated(
             realised = _position_apply(position, intent.side, intent.qty, price, ZERO, exec_time)
             position.updated_at = now
             fill = BotFill(
-                tenant_id=intent.tenant_id, bot_id=intent.bot_id, intent=intent, account_id=None,
-                exec_id=f"sim-{intent.order_link_id}", symbol=intent.symbol, side=intent.side,
-                price=price, qty=intent.qty, fee=ZERO, simulated=True, exec_time=exec_time,
+                tenant_id=intent.tenant_id,
+                bot_id=intent.bot_id,
+                intent=intent,
+                account_id=None,
+                exec_id=f"sim-{intent.order_link_id}",
+                symbol=intent.symbol,
+                side=intent.side,
+                price=price,
+                qty=intent.qty,
+                fee=ZERO,
+                simulated=True,
+                exec_time=exec_time,
                 realised_pnl=realised,
-            )  # fmt: skip
+            )
             applied.append((fill, copy.copy(position)))
         BotFill.objects.bulk_create([fill for fill, _ in applied])
         bulk_set(
@@ -175,16 +199,24 @@ def intents_fill_simulated(
         )
     for fill, position in applied:
         log.info(
-            "fill.applied", tenant_id=str(fill.tenant_id), bot_id=fill.bot_id, exec_id=fill.exec_id,
-            side=fill.side, qty=str(fill.qty), price=str(fill.price), position=str(position.qty),
+            "fill.applied",
+            tenant_id=str(fill.tenant_id),
+            bot_id=fill.bot_id,
+            exec_id=fill.exec_id,
+            side=fill.side,
+            qty=str(fill.qty),
+            price=str(fill.price),
+            position=str(position.qty),
             simulated=True,
-        )  # fmt: skip
+        )
     for intent in intents:  # the caller's objects follow what was written
         if intent.pk in locked:
             done = locked[intent.pk]
             intent.state, intent.filled_qty, intent.avg_fill_price = (
-                done.state, done.filled_qty, done.avg_fill_price
-            )  # fmt: skip
+                done.state,
+                done.filled_qty,
+                done.avg_fill_price,
+            )
             intent.sent_at = intent.resolved_at = now
             intent.bot = bots[intent.bot_id]
     return applied
@@ -281,9 +313,12 @@ def _report_foreign_fill(account_id: int, execution: ExecutionData) -> None:
 
     account = ExchangeAccount.objects.get(pk=account_id)
     log.warning(
-        "fill.foreign", tenant_id=str(account.tenant_id), account_id=account_id,
-        exec_id=execution.exec_id, order_link_id=execution.order_link_id,
-    )  # fmt: skip
+        "fill.foreign",
+        tenant_id=str(account.tenant_id),
+        account_id=account_id,
+        exec_id=execution.exec_id,
+        order_link_id=execution.order_link_id,
+    )
     alert_raise(
         tenant_id=account.tenant_id,
         kind="fill.foreign",

@@ -79,9 +79,12 @@ def bot_transition(
         # The candle sync fetches what running bots need, in the bot's own environment and to
         # its strategy's lookback; a pair lacking that depth is synced at once (after commit).
         market_data_subscribe(
-            environment=bot_market_environment(bot), symbol=bot.symbol, interval=bot.timeframe,
-            consumer=f"bot:{bot.pk}", lookback=bot_lookback(bot),
-        )  # fmt: skip
+            environment=bot_market_environment(bot),
+            symbol=bot.symbol,
+            interval=bot.timeframe,
+            consumer=f"bot:{bot.pk}",
+            lookback=bot_lookback(bot),
+        )
     elif to == State.STOPPED:
         market_data_unsubscribe(consumer=f"bot:{bot.pk}")
     bot.state = to
@@ -100,9 +103,14 @@ def bot_transition(
     )
     actor = by if getattr(by, "pk", None) else None
     audit_record(
-        action=f"bot.{to}", actor=actor, tenant=bot.tenant, target=bot, request=request,  # type: ignore[arg-type]
-        before=before, after={"state": to, "reason": reason},
-    )  # fmt: skip
+        action=f"bot.{to}",
+        actor=actor,  # type: ignore[arg-type]
+        tenant=bot.tenant,
+        target=bot,
+        request=request,
+        before=before,
+        after={"state": to, "reason": reason},
+    )
     transaction.on_commit(
         partial(publish_bot_event, tenant_id=bot.tenant_id, bot_id=bot.pk, kind="bot")
     )
@@ -134,7 +142,12 @@ def bot_error(
         return False
     if alert:
         alert_raise(
-            tenant_id=bot.tenant_id, bot_id=bot.pk, kind=kind, params=params, severity="critical",
-            dedupe_key=f"bot_error:{bot.pk}", notify_operator=True,
-        )  # fmt: skip
+            tenant_id=bot.tenant_id,
+            bot_id=bot.pk,
+            kind=kind,
+            params=params,
+            severity="critical",
+            dedupe_key=f"bot_error:{bot.pk}",
+            notify_operator=True,
+        )
     return True

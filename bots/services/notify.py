@@ -55,9 +55,13 @@ def notification_settings_save(
 
 def alert_payload(alert: Alert) -> dict[str, object]:
     return {
-        "id": alert.pk, "kind": alert.kind, "severity": alert.severity, "message": alert.message,
-        "bot_id": alert.bot_id, "created_at": alert.created_at.isoformat(),
-    }  # fmt: skip
+        "id": alert.pk,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "message": alert.message,
+        "bot_id": alert.bot_id,
+        "created_at": alert.created_at.isoformat(),
+    }
 
 
 def alert_email(alert: Alert) -> tuple[str, str]:
@@ -104,9 +108,12 @@ def alert_deliver(*, alert: Alert) -> dict[str, bool]:
             associated_data=config.associated_data(),
         )
         result, retry_in = webhook_deliver(
-            tenant_id=alert.tenant_id, event=f"alert:{alert.pk}", url=config.webhook_url,
-            secret=secret.reveal(), payload=alert_payload(alert),
-        )  # fmt: skip
+            tenant_id=alert.tenant_id,
+            event=f"alert:{alert.pk}",
+            url=config.webhook_url,
+            secret=secret.reveal(),
+            payload=alert_payload(alert),
+        )
         if result.delivered:
             Alert.objects.filter(pk=alert.pk).update(webhook_at=timezone.now())
             sent["webhook"] = True

@@ -340,8 +340,10 @@ def _record(intent: OrderIntent, outcome: _Outcome, gateway: ExchangeGateway) ->
     )
     if sent:
         intent.state, intent.exchange_order_id, intent.error = (
-            OrderIntent.State.SENT, outcome.ack.order_id, ""
-        )  # fmt: skip
+            OrderIntent.State.SENT,
+            outcome.ack.order_id,
+            "",
+        )
     else:  # resolved meanwhile (e.g. by reconciliation or a fill): keep what it found
         intent.refresh_from_db()
     return intent
@@ -437,10 +439,14 @@ def intent_give_up(*, intent: OrderIntent, gateway: ExchangeGateway) -> bool:
         return False
     log.error("order.unknown_expired", order_link_id=intent.order_link_id, bot_id=intent.bot_id)
     alert_raise(
-        tenant_id=intent.tenant_id, bot_id=intent.bot_id, kind="order.unknown_expired",
-        severity="critical", params={"link": intent.order_link_id, "bot": intent.bot.name},
-        dedupe_key=f"unknown_expired:{intent.order_link_id}", notify_operator=True,
-    )  # fmt: skip
+        tenant_id=intent.tenant_id,
+        bot_id=intent.bot_id,
+        kind="order.unknown_expired",
+        severity="critical",
+        params={"link": intent.order_link_id, "bot": intent.bot.name},
+        dedupe_key=f"unknown_expired:{intent.order_link_id}",
+        notify_operator=True,
+    )
     return True
 
 
@@ -479,10 +485,14 @@ def intent_mark_never_placed(
     ):
         raise NeverPlacedRefused(f"{intent.order_link_id} was resolved meanwhile.")
     audit_record(
-        action="intent.never_placed", actor=by, tenant=intent.tenant, target=intent,
-        request=request, before={"state": OrderIntent.State.UNKNOWN},
+        action="intent.never_placed",
+        actor=by,
+        tenant=intent.tenant,
+        target=intent,
+        request=request,
+        before={"state": OrderIntent.State.UNKNOWN},
         after={"state": OrderIntent.State.NEVER_PLACED, "order_link_id": intent.order_link_id},
-    )  # fmt: skip
+    )
     intent.refresh_from_db()
     return intent
 
@@ -490,9 +500,12 @@ def intent_mark_never_placed(
 def intent_simulate_fill(*, intent: OrderIntent, price: Decimal) -> OrderIntent:
     """Dry run: record the intended order as filled at ``price`` without sending anything."""
     OrderIntent.objects.filter(pk=intent.pk, state=OrderIntent.State.PENDING).update(
-        state=OrderIntent.State.SIMULATED, filled_qty=intent.qty, avg_fill_price=price,
-        sent_at=timezone.now(), resolved_at=timezone.now(),
-    )  # fmt: skip
+        state=OrderIntent.State.SIMULATED,
+        filled_qty=intent.qty,
+        avg_fill_price=price,
+        sent_at=timezone.now(),
+        resolved_at=timezone.now(),
+    )
     intent.refresh_from_db()
     return intent
 

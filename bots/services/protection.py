@@ -63,13 +63,22 @@ def kill_switch_engage(
     if scope == KillSwitch.Scope.GLOBAL:
         tenant, bot = None, None
     switch = KillSwitch.objects.create(
-        scope=scope, tenant=tenant or (bot.tenant if bot else None), bot=bot, flatten=flatten,
-        reason=reason, engaged_by=by, by_operator=by_operator,
-    )  # fmt: skip
+        scope=scope,
+        tenant=tenant or (bot.tenant if bot else None),
+        bot=bot,
+        flatten=flatten,
+        reason=reason,
+        engaged_by=by,
+        by_operator=by_operator,
+    )
     audit_record(
-        action=f"kill_switch.engaged_{scope}", actor=by, tenant=switch.tenant, target=switch, request=request,
+        action=f"kill_switch.engaged_{scope}",
+        actor=by,
+        tenant=switch.tenant,
+        target=switch,
+        request=request,
         after={"flatten": flatten, "reason": reason, "by_operator": by_operator},
-    )  # fmt: skip
+    )
     kill_switch_enforce(switch=switch)
     _publish(switch)
     return switch
@@ -83,9 +92,12 @@ def kill_switch_release(
     ):
         switch.active = False
         audit_record(
-            action=f"kill_switch.released_{switch.scope}", actor=by, tenant=switch.tenant, target=switch,
+            action=f"kill_switch.released_{switch.scope}",
+            actor=by,
+            tenant=switch.tenant,
+            target=switch,
             request=request,
-        )  # fmt: skip
+        )
         _publish(switch)
 
 
@@ -175,9 +187,15 @@ def _flatten_intent(switch: KillSwitch, bot: Bot, qty: Decimal) -> OrderIntent:
     said = phrase(f"protection.flatten.{switch.scope}")
     return intent_write(
         kill_switch_link_id(switch.pk, bot.pk),
-        tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, side="Sell" if qty > 0 else "Buy",
-        qty=abs(qty), reduce_only=True, reason=said, reason_codes=phrases_json([said]),
-    )  # fmt: skip
+        tenant_id=bot.tenant_id,
+        bot=bot,
+        symbol=bot.symbol,
+        side="Sell" if qty > 0 else "Buy",
+        qty=abs(qty),
+        reduce_only=True,
+        reason=said,
+        reason_codes=phrases_json([said]),
+    )
 
 
 def _flatten_live(switch: KillSwitch, bot: Bot) -> int:
@@ -207,12 +225,19 @@ def _flatten_dry_run(switch: KillSwitch, bot: Bot) -> int:
         return 0
     intent = intent_simulate_fill(intent=intent, price=candle.close)
     fill_apply(
-        bot=bot, intent=intent, simulated=True,
+        bot=bot,
+        intent=intent,
+        simulated=True,
         fill=FillData(
-            exec_id=f"sim-{intent.order_link_id}", symbol=bot.symbol, side=intent.side, price=candle.close,
-            qty=intent.qty, fee=Decimal(0), exec_time=timezone.now(),
+            exec_id=f"sim-{intent.order_link_id}",
+            symbol=bot.symbol,
+            side=intent.side,
+            price=candle.close,
+            qty=intent.qty,
+            fee=Decimal(0),
+            exec_time=timezone.now(),
         ),
-    )  # fmt: skip
+    )
     return 1
 
 
@@ -259,9 +284,11 @@ def tenant_trading_halt(*, tenant_id: uuid.UUID) -> dict[str, int]:
         except ExchangeError as exc:
             counts["failed"] += 1
             log.warning(
-                "tenant_halt.cancel_failed", tenant_id=str(tenant_id), connection_id=connection.pk,
+                "tenant_halt.cancel_failed",
+                tenant_id=str(tenant_id),
+                connection_id=connection.pk,
                 error=exc.message,
-            )  # fmt: skip
+            )
     log.warning("tenant_halt.done", tenant_id=str(tenant_id), **counts)
     if counts["failed"]:
         raise HaltIncomplete(f"{counts['failed']} key(s) could not cancel yet")

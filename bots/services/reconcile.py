@@ -109,9 +109,13 @@ def _resolve_unknown(
             report.resolved_intents += 1
         elif resolved.sent_at and timezone.now() - resolved.sent_at > UNKNOWN_ALERT_AFTER:
             _alert(
-                connection, report, "order.unknown", {"link": resolved.order_link_id},
-                f"unknown:{resolved.order_link_id}", bot_id=resolved.bot_id,
-            )  # fmt: skip
+                connection,
+                report,
+                "order.unknown",
+                {"link": resolved.order_link_id},
+                f"unknown:{resolved.order_link_id}",
+                bot_id=resolved.bot_id,
+            )
 
 
 def _catch_up_since(connection: ExchangeConnection) -> datetime:
@@ -197,9 +201,11 @@ def _check_positions(
             if symbol in unsettled:
                 report.positions_deferred += 1
                 log.info(
-                    "reconcile.position_deferred", connection_id=connection.pk, bot_id=bot.pk,
+                    "reconcile.position_deferred",
+                    connection_id=connection.pk,
+                    bot_id=bot.pk,
                     symbol=symbol,
-                )  # fmt: skip
+                )
                 continue
             position = held.get(symbol)
             signed, avg = Decimal(0), Decimal(0)
@@ -213,17 +219,23 @@ def _check_positions(
     for bot, before, signed in corrected:
         report.positions_corrected += 1
         _alert(
-            connection, report, "position.corrected",
+            connection,
+            report,
+            "position.corrected",
             {"bot": bot.name, "held": signed, "symbol": bot.symbol, "before": before},
-            f"corrected:{bot.pk}", bot_id=bot.pk,
-        )  # fmt: skip
+            f"corrected:{bot.pk}",
+            bot_id=bot.pk,
+        )
     for symbol, position in held.items():
         if symbol not in by_symbol:
             signed = position.size if position.side == "Buy" else -position.size
             _alert(
-                connection, report, "position.unintended", {"symbol": symbol, "qty": signed},
+                connection,
+                report,
+                "position.unintended",
+                {"symbol": symbol, "qty": signed},
                 f"unintended:{connection.account_id}:{symbol}",
-            )  # fmt: skip
+            )
 
 
 def _check_open_orders(
@@ -234,10 +246,12 @@ def _check_open_orders(
         position_tp_sl = order.stop_order_type in POSITION_TP_SL
         if not order.order_link_id.startswith(OUR_PREFIXES) and not position_tp_sl:
             _alert(
-                connection, report, "order.foreign",
+                connection,
+                report,
+                "order.foreign",
                 {"side": order.side, "qty": order.qty, "symbol": order.symbol},
                 f"foreign:{order.order_id}",
-            )  # fmt: skip
+            )
 
 
 def _record_capital_flows(

@@ -52,9 +52,14 @@ def snapshot_record(
     reports folds the tenant's and bots' series into the hour and day rollups that the dashboard
     and the charts read; an account's series is read raw (by the breaker and the books)."""
     snapshot = EquitySnapshot.objects.create(
-        tenant_id=tenant_id, bot=bot, account=account, at=at, equity=equity,
-        realised_pnl=realised_pnl, unrealised_pnl=unrealised_pnl,
-    )  # fmt: skip
+        tenant_id=tenant_id,
+        bot=bot,
+        account=account,
+        at=at,
+        equity=equity,
+        realised_pnl=realised_pnl,
+        unrealised_pnl=unrealised_pnl,
+    )
     snapshot_taken(snapshot)
     return snapshot
 
@@ -102,8 +107,12 @@ def snapshot_bot(*, bot: Bot, at: datetime | None = None) -> EquitySnapshot:
     else:
         equity = realised + unrealised
     snapshot = snapshot_record(
-        tenant_id=bot.tenant_id, bot=bot, at=at, equity=equity, realised_pnl=realised,
+        tenant_id=bot.tenant_id,
+        bot=bot,
+        at=at,
+        equity=equity,
+        realised_pnl=realised,
         unrealised_pnl=unrealised,
-    )  # fmt: skip
+    )
     publish_bot_event(tenant_id=bot.tenant_id, bot_id=bot.pk, kind="equity")
     return snapshot

@@ -230,9 +230,12 @@ def _signal_compute(bot: Bot, key: str, candle_start: datetime) -> Signal:
     try:
         with transaction.atomic():
             SharedSignal.objects.create(
-                key=key, symbol=bot.symbol, timeframe=bot.timeframe, candle_start=candle_start,
+                key=key,
+                symbol=bot.symbol,
+                timeframe=bot.timeframe,
+                candle_start=candle_start,
                 signal=_signal_to_json(signal),
-            )  # fmt: skip
+            )
     except IntegrityError:
         pass  # another bot's tick stored the same signal first; ours is identical
     return signal
@@ -281,8 +284,10 @@ class _Chunk:
                     bot.strategy, bot.strategy_params, env
                 )
             chunk.signal_slots[bot.pk] = (
-                keys[(bot.strategy, params, env)], bot.symbol, bot.timeframe
-            )  # fmt: skip
+                keys[(bot.strategy, params, env)],
+                bot.symbol,
+                bot.timeframe,
+            )
         slots = set(chunk.signal_slots.values())
         symbols = {bot.symbol for bot in bots}
         timeframes = {bot.timeframe for bot in bots}
@@ -572,10 +577,13 @@ def _trip_breaker(bot: Bot, decision: RiskDecision) -> None:
 
     bot_transition(bot=bot, to=Bot.State.PAUSED, reason=decision.reasons[-1])
     alert_raise(
-        tenant_id=bot.tenant_id, bot_id=bot.pk, kind=f"breaker.{decision.breaker.value}",  # type: ignore[union-attr]
-        severity="critical", params={"bot": bot.name, "reason": decision.reasons[-1]},
+        tenant_id=bot.tenant_id,
+        bot_id=bot.pk,
+        kind=f"breaker.{decision.breaker.value}",  # type: ignore[union-attr]
+        severity="critical",
+        params={"bot": bot.name, "reason": decision.reasons[-1]},
         dedupe_key=f"breaker:{bot.pk}",
-    )  # fmt: skip
+    )
 
 
 def _failed(bot: Bot, exc: BaseException, *, reasons: str = "") -> _Result:
@@ -673,23 +681,28 @@ def _bot_key_error(bot: Bot) -> None:
     key = connection.api_key_last4 if connection else ""
     said = phrase(f"key.status.{connection.status if connection else 'missing'}")
     bot_error(
-        bot=bot, kind="bot.error.key", params={"bot": bot.name, "key": key, "reason": said},
+        bot=bot,
+        kind="bot.error.key",
+        params={"bot": bot.name, "key": key, "reason": said},
         reason=phrase("bot.state.key", key=key, status=said),
-    )  # fmt: skip
+    )
 
 
 def _bot_streak_error(bot: Bot, result: _Result, streak: int) -> None:
     if result.refused == "margin":
         bot_error(
-            bot=bot, kind="bot.error.margin", params={"bot": bot.name, "count": streak},
+            bot=bot,
+            kind="bot.error.margin",
+            params={"bot": bot.name, "count": streak},
             reason=phrase("bot.state.margin"),
-        )  # fmt: skip
+        )
     else:
         bot_error(
-            bot=bot, kind="bot.error.failed_ticks",
+            bot=bot,
+            kind="bot.error.failed_ticks",
             params={"bot": bot.name, "count": streak, "error": _short(result.error)},
             reason=phrase("bot.state.failed_ticks", count=streak, error=_short(result.error)),
-        )  # fmt: skip
+        )
 
 
 def _short(error: str) -> str:
@@ -706,8 +719,11 @@ def _finish_all(pending: list[BotTick], results: dict[int, _Result], started: da
         if result is None:
             continue
         tick.status, tick.reasons, tick.error, tick.signal = (
-            result.status, result.reasons, result.error, result.signal
-        )  # fmt: skip
+            result.status,
+            result.reasons,
+            result.error,
+            result.signal,
+        )
         codes = phrases_json([result.reasons]) if result.codes is None else result.codes
         tick.reason_codes = codes + phrases_json([result.error])
         tick.started_at, tick.finished_at = started, finished

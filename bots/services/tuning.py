@@ -226,12 +226,21 @@ def bot_create(
     cleaned = _validated_limits(template, limits or {})
     params = _validated_params(template, {**template.strategy_params, **(strategy_params or {})})
     bot = Bot.objects.create(
-        tenant=tenant, connection=connection, template=template, name=name.strip()[:100], symbol=symbol,
-        timeframe=template.timeframe, strategy=template.strategy, strategy_params=params, mode=mode,
+        tenant=tenant,
+        connection=connection,
+        template=template,
+        name=name.strip()[:100],
+        symbol=symbol,
+        timeframe=template.timeframe,
+        strategy=template.strategy,
+        strategy_params=params,
+        mode=mode,
         default_stop_fraction=template.default_stop_fraction,
         default_take_profit_fraction=template.default_take_profit_fraction,
-        trading_start=template.trading_start, trading_end=template.trading_end, **cleaned,
-    )  # fmt: skip
+        trading_start=template.trading_start,
+        trading_end=template.trading_end,
+        **cleaned,
+    )
     audit_record(
         action="bot.created",
         actor=by,
@@ -264,9 +273,14 @@ def bot_tuning_update(
     after = _snapshot(bot)
     if after != before:
         audit_record(
-            action="bot.settings_changed", actor=by, tenant=bot.tenant, target=bot, request=request,
-            before=before, after=after,
-        )  # fmt: skip
+            action="bot.settings_changed",
+            actor=by,
+            tenant=bot.tenant,
+            target=bot,
+            request=request,
+            before=before,
+            after=after,
+        )
     return TuningResult(bot=bot, warnings=check.warnings, raised_risk=check.raised_risk)
 
 
@@ -344,10 +358,14 @@ def bot_loss_thresholds_save(
         if value == bot.loss_alert_threshold:
             continue
         audit_record(
-            action="bot.loss_threshold_changed", actor=by, tenant=tenant, target=bot, request=request,
+            action="bot.loss_threshold_changed",
+            actor=by,
+            tenant=tenant,
+            target=bot,
+            request=request,
             before={"loss_alert_threshold": str(bot.loss_alert_threshold)},
             after={"loss_alert_threshold": str(value)},
-        )  # fmt: skip
+        )
         bot.loss_alert_threshold = value
         bot.save(update_fields=["loss_alert_threshold", "updated_at"])
         changed += 1

@@ -107,10 +107,20 @@ def watch_key(connection: ExchangeConnection) -> None:
             connection=connection, state__in=[Bot.State.RUNNING, Bot.State.PAUSED]
         ):
             stopped += bot_error(
-                bot=bot, kind="bot.error.key", alert=False,
-                params={"bot": bot.name, "key": connection.api_key_last4, "reason": connection.last_error},
-                reason=phrase("bot.state.key_refused", key=connection.api_key_last4, reason=connection.last_error),
-            )  # fmt: skip
+                bot=bot,
+                kind="bot.error.key",
+                alert=False,
+                params={
+                    "bot": bot.name,
+                    "key": connection.api_key_last4,
+                    "reason": connection.last_error,
+                },
+                reason=phrase(
+                    "bot.state.key_refused",
+                    key=connection.api_key_last4,
+                    reason=connection.last_error,
+                ),
+            )
         alert_raise(
             tenant_id=connection.tenant_id,
             kind="key.invalid",

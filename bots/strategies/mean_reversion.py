@@ -18,21 +18,64 @@ from bots.strategies.text import _
 from tradingsvc.lib.phrases import Phrase
 
 PARAMS = (
-    ParamSpec("bb_period", ParamKind.INT, 20, _("Bollinger period (candles)"), minimum=Decimal(5), maximum=Decimal(200)),
     ParamSpec(
-        "bb_width", ParamKind.DECIMAL, Decimal("2"), _("Band width (x standard deviation)"),
-        minimum=Decimal("0.5"), maximum=Decimal("5"),
+        "bb_period",
+        ParamKind.INT,
+        20,
+        _("Bollinger period (candles)"),
+        minimum=Decimal(5),
+        maximum=Decimal(200),
     ),
-    ParamSpec("rsi_period", ParamKind.INT, 14, _("RSI period (candles)"), minimum=Decimal(2), maximum=Decimal(100)),
-    ParamSpec("rsi_oversold", ParamKind.DECIMAL, Decimal("30"), _("RSI oversold below"), minimum=Decimal(1), maximum=Decimal(50)),
-    ParamSpec("rsi_overbought", ParamKind.DECIMAL, Decimal("70"), _("RSI overbought above"), minimum=Decimal(50), maximum=Decimal(99)),
-    ParamSpec("atr_period", ParamKind.INT, 14, _("ATR period (candles)"), minimum=Decimal(2), maximum=Decimal(100)),
     ParamSpec(
-        "atr_stop_multiple", ParamKind.DECIMAL, Decimal("1.5"), _("Stop distance (x ATR)"),
-        minimum=Decimal("0.5"), maximum=Decimal("10"),
+        "bb_width",
+        ParamKind.DECIMAL,
+        Decimal("2"),
+        _("Band width (x standard deviation)"),
+        minimum=Decimal("0.5"),
+        maximum=Decimal("5"),
+    ),
+    ParamSpec(
+        "rsi_period",
+        ParamKind.INT,
+        14,
+        _("RSI period (candles)"),
+        minimum=Decimal(2),
+        maximum=Decimal(100),
+    ),
+    ParamSpec(
+        "rsi_oversold",
+        ParamKind.DECIMAL,
+        Decimal("30"),
+        _("RSI oversold below"),
+        minimum=Decimal(1),
+        maximum=Decimal(50),
+    ),
+    ParamSpec(
+        "rsi_overbought",
+        ParamKind.DECIMAL,
+        Decimal("70"),
+        _("RSI overbought above"),
+        minimum=Decimal(50),
+        maximum=Decimal(99),
+    ),
+    ParamSpec(
+        "atr_period",
+        ParamKind.INT,
+        14,
+        _("ATR period (candles)"),
+        minimum=Decimal(2),
+        maximum=Decimal(100),
+    ),
+    ParamSpec(
+        "atr_stop_multiple",
+        ParamKind.DECIMAL,
+        Decimal("1.5"),
+        _("Stop distance (x ATR)"),
+        minimum=Decimal("0.5"),
+        maximum=Decimal("10"),
     ),
     ParamSpec("allow_short", ParamKind.BOOL, True, _("Allow short positions")),
-)  # fmt: skip
+)
 
 
 def warmup(params: Mapping[str, Any]) -> int:

@@ -17,19 +17,48 @@ from bots.strategies.text import _
 from tradingsvc.lib.phrases import Phrase
 
 PARAMS = (
-    ParamSpec("fast_period", ParamKind.INT, 12, _("Fast EMA (candles)"), minimum=Decimal(2), maximum=Decimal(200)),
-    ParamSpec("slow_period", ParamKind.INT, 26, _("Slow EMA (candles)"), minimum=Decimal(3), maximum=Decimal(400)),
-    ParamSpec("atr_period", ParamKind.INT, 14, _("ATR period (candles)"), minimum=Decimal(2), maximum=Decimal(100)),
     ParamSpec(
-        "atr_stop_multiple", ParamKind.DECIMAL, Decimal("2"), _("Stop distance (x ATR)"),
-        minimum=Decimal("0.5"), maximum=Decimal("10"),
+        "fast_period",
+        ParamKind.INT,
+        12,
+        _("Fast EMA (candles)"),
+        minimum=Decimal(2),
+        maximum=Decimal(200),
     ),
     ParamSpec(
-        "reward_risk", ParamKind.DECIMAL, Decimal("2"), _("Take-profit (x stop distance, 0 = none)"),
-        minimum=Decimal("0"), maximum=Decimal("20"),
+        "slow_period",
+        ParamKind.INT,
+        26,
+        _("Slow EMA (candles)"),
+        minimum=Decimal(3),
+        maximum=Decimal(400),
+    ),
+    ParamSpec(
+        "atr_period",
+        ParamKind.INT,
+        14,
+        _("ATR period (candles)"),
+        minimum=Decimal(2),
+        maximum=Decimal(100),
+    ),
+    ParamSpec(
+        "atr_stop_multiple",
+        ParamKind.DECIMAL,
+        Decimal("2"),
+        _("Stop distance (x ATR)"),
+        minimum=Decimal("0.5"),
+        maximum=Decimal("10"),
+    ),
+    ParamSpec(
+        "reward_risk",
+        ParamKind.DECIMAL,
+        Decimal("2"),
+        _("Take-profit (x stop distance, 0 = none)"),
+        minimum=Decimal("0"),
+        maximum=Decimal("20"),
     ),
     ParamSpec("allow_short", ParamKind.BOOL, True, _("Allow short positions")),
-)  # fmt: skip
+)
 
 
 def warmup(params: Mapping[str, Any]) -> int:

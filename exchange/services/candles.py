@@ -214,14 +214,20 @@ def _hole_record(
     try:
         with transaction.atomic():
             CandleHole.objects.create(
-                environment=env, symbol=symbol, interval=interval,
-                first_start=first, last_start=last,
-            )  # fmt: skip
+                environment=env,
+                symbol=symbol,
+                interval=interval,
+                first_start=first,
+                last_start=last,
+            )
     except IntegrityError:
         CandleHole.objects.filter(
-            environment=env, symbol=symbol, interval=interval, first_start=first,
+            environment=env,
+            symbol=symbol,
+            interval=interval,
+            first_start=first,
             last_start__lt=last,
-        ).update(last_start=last)  # fmt: skip
+        ).update(last_start=last)
         return
     result.holes += 1
     log.warning(

@@ -145,17 +145,26 @@ def exchange_key_connect(
     check = check_key_with_exchange(environment, credentials)
     with transaction.atomic():
         connection = ExchangeConnection.objects.create(
-            tenant=tenant, environment=environment, label=label.strip()[:100],
+            tenant=tenant,
+            environment=environment,
+            label=label.strip()[:100],
             status=ExchangeConnection.Status.ACTIVE,
-        )  # fmt: skip
+        )
         credentials_seal(connection, api_key=api_key, api_secret=api_secret)
         _apply_info(connection, check.info)
         connection.save()
         audit_record(
-            action="key.added", actor=by, tenant=tenant, target=connection, request=request,
-            after={"environment": environment, "key_last4": connection.api_key_last4,
-                   "permissions": check.info.permissions},
-        )  # fmt: skip
+            action="key.added",
+            actor=by,
+            tenant=tenant,
+            target=connection,
+            request=request,
+            after={
+                "environment": environment,
+                "key_last4": connection.api_key_last4,
+                "permissions": check.info.permissions,
+            },
+        )
     return connection
 
 
@@ -189,9 +198,14 @@ def exchange_key_validate(
     key_checked(connection)
     if after != before:
         audit_record(
-            action="key.validated", actor=by, tenant=connection.tenant, target=connection,
-            request=request, before=before, after=after,
-        )  # fmt: skip
+            action="key.validated",
+            actor=by,
+            tenant=connection.tenant,
+            target=connection,
+            request=request,
+            before=before,
+            after=after,
+        )
     return connection
 
 
@@ -204,9 +218,13 @@ def exchange_key_retire(
     connection.status = ExchangeConnection.Status.RETIRED
     connection.save()
     audit_record(
-        action="key.deleted", actor=by, tenant=connection.tenant, target=connection, request=request,
+        action="key.deleted",
+        actor=by,
+        tenant=connection.tenant,
+        target=connection,
+        request=request,
         after={"key_last4": connection.api_key_last4},
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -238,9 +256,14 @@ def exchange_key_replace(
         raise KeyRefused(_("Validate the new key first: only a working key can take over."))
     switched = key_replaced(old=old, new=new)
     audit_record(
-        action="key.rotated", actor=by, tenant=old.tenant, target=new, request=request,
-        before={"key_last4": old.api_key_last4}, after={"key_last4": new.api_key_last4, "switched": switched},
-    )  # fmt: skip
+        action="key.rotated",
+        actor=by,
+        tenant=old.tenant,
+        target=new,
+        request=request,
+        before={"key_last4": old.api_key_last4},
+        after={"key_last4": new.api_key_last4, "switched": switched},
+    )
     exchange_key_retire(connection=old, by=by, request=request)
     return switched
 

@@ -73,9 +73,13 @@ def bot_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "stop" and flatten:
             kill_switch_engage(
-                scope=KillSwitch.Scope.BOT, bot=bot, by=signed_in_user(request), flatten=True,
-                reason=_("Stopped and closed by the client."), request=request,
-            )  # fmt: skip
+                scope=KillSwitch.Scope.BOT,
+                bot=bot,
+                by=signed_in_user(request),
+                flatten=True,
+                reason=_("Stopped and closed by the client."),
+                request=request,
+            )
         bot_transition(bot=bot, to=ACTIONS[action], by=signed_in_user(request), request=request)
     except TransitionRefused as exc:
         messages.error(request, str(exc))
@@ -94,9 +98,13 @@ def emergency_stop(request: HttpRequest) -> HttpResponse:
     if request.POST.get("confirmed") != CONFIRMED:
         return render(request, "portal/confirm_emergency.html", {"flatten": flatten})
     switch = kill_switch_engage(
-        scope=KillSwitch.Scope.TENANT, tenant=membership.tenant, by=signed_in_user(request),
-        flatten=flatten, reason=_("Emergency stop from the dashboard."), request=request,
-    )  # fmt: skip
+        scope=KillSwitch.Scope.TENANT,
+        tenant=membership.tenant,
+        by=signed_in_user(request),
+        flatten=flatten,
+        reason=_("Emergency stop from the dashboard."),
+        request=request,
+    )
     if switch.flatten:
         messages.warning(request, _("Emergency stop engaged: orders cancelled, positions closing."))
     else:

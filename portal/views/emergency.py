@@ -25,9 +25,13 @@ def emergency_link_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "portal/emergency_link_invalid.html", status=404)
     flatten = request.POST.get("flatten") == "on"
     kill_switch_engage(
-        scope=KillSwitch.Scope.TENANT, tenant=link.tenant, by=link.user, flatten=flatten,
-        reason="Emergency stop from the emailed link (account locked).", request=request,
-    )  # fmt: skip
+        scope=KillSwitch.Scope.TENANT,
+        tenant=link.tenant,
+        by=link.user,
+        flatten=flatten,
+        reason="Emergency stop from the emailed link (account locked).",
+        request=request,
+    )
     return render(
         request, "portal/emergency_link_done.html", {"tenant": link.tenant, "flatten": flatten}
     )

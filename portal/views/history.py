@@ -23,17 +23,33 @@ from tradingsvc.lib.utc import utc_day_start
 
 PAGE_SIZE = 50
 ORDER_COLUMNS = [
-    ("created_at", "created_at"), ("bot", "bot__name"), ("symbol", "symbol"), ("side", "side"),
-    ("type", "order_type"), ("qty", "qty"), ("price", "price"), ("state", "state"),
-    ("filled_qty", "filled_qty"), ("avg_fill_price", "avg_fill_price"),
-    ("order_link_id", "order_link_id"), ("exchange_order_id", "exchange_order_id"),
-    ("reason", "reason"), ("error", "error"),
-]  # fmt: skip
+    ("created_at", "created_at"),
+    ("bot", "bot__name"),
+    ("symbol", "symbol"),
+    ("side", "side"),
+    ("type", "order_type"),
+    ("qty", "qty"),
+    ("price", "price"),
+    ("state", "state"),
+    ("filled_qty", "filled_qty"),
+    ("avg_fill_price", "avg_fill_price"),
+    ("order_link_id", "order_link_id"),
+    ("exchange_order_id", "exchange_order_id"),
+    ("reason", "reason"),
+    ("error", "error"),
+]
 FILL_COLUMNS = [
-    ("exec_time", "exec_time"), ("bot", "bot__name"), ("symbol", "symbol"), ("side", "side"),
-    ("qty", "qty"), ("price", "price"), ("fee", "fee"), ("realised_pnl", "realised_pnl"),
-    ("simulated", "simulated"), ("exec_id", "exec_id"),
-]  # fmt: skip
+    ("exec_time", "exec_time"),
+    ("bot", "bot__name"),
+    ("symbol", "symbol"),
+    ("side", "side"),
+    ("qty", "qty"),
+    ("price", "price"),
+    ("fee", "fee"),
+    ("realised_pnl", "realised_pnl"),
+    ("simulated", "simulated"),
+    ("exec_id", "exec_id"),
+]
 
 
 class _Echo:

@@ -92,9 +92,11 @@ def notifications_save(request: HttpRequest) -> HttpResponse:
         webhook_secret=form.cleaned_data["webhook_secret"] or None,
     )
     bot_loss_thresholds_save(
-        tenant=membership.tenant, thresholds=form.thresholds(), by=signed_in_user(request),
+        tenant=membership.tenant,
+        thresholds=form.thresholds(),
+        by=signed_in_user(request),
         request=request,
-    )  # fmt: skip
+    )
     messages.success(request, _("Notification settings saved."))
     return redirect("portal:notifications")
 

@@ -20,17 +20,26 @@ def chart_data(result: Performance) -> dict[str, Any]:
     """Plain JSON for the page script (Plotly): times as ISO strings, amounts as strings."""
     months = sorted(result.monthly_returns.items())
     return {
-        "equity": {"x": [t.isoformat() for t, _ in result.equity],
-                   "y": [str(v) for _, v in result.equity]},
-        "drawdown": {"x": [t.isoformat() for t, _ in result.drawdown],
-                     "y": [str(v * 100) for _, v in result.drawdown]},
-        "returns": {"x": [str((b.low + b.high) / 2) for b in result.trade_returns],
-                    "y": [b.count for b in result.trade_returns],
-                    "width": str(result.trade_returns[0].high - result.trade_returns[0].low)
-                    if result.trade_returns else "0"},
-        "monthly": {"years": sorted({y for (y, _m), _ in months}),
-                    "cells": [[y, m, str(v * 100)] for (y, m), v in months]},
-    }  # fmt: skip
+        "equity": {
+            "x": [t.isoformat() for t, _ in result.equity],
+            "y": [str(v) for _, v in result.equity],
+        },
+        "drawdown": {
+            "x": [t.isoformat() for t, _ in result.drawdown],
+            "y": [str(v * 100) for _, v in result.drawdown],
+        },
+        "returns": {
+            "x": [str((b.low + b.high) / 2) for b in result.trade_returns],
+            "y": [b.count for b in result.trade_returns],
+            "width": str(result.trade_returns[0].high - result.trade_returns[0].low)
+            if result.trade_returns
+            else "0",
+        },
+        "monthly": {
+            "years": sorted({y for (y, _m), _ in months}),
+            "cells": [[y, m, str(v * 100)] for (y, m), v in months],
+        },
+    }
 
 
 @require_GET

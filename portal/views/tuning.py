@@ -67,10 +67,15 @@ def _bot_new_post(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             result = bot_create(
-                tenant=membership.tenant, template=data["template"], name=data["name"],
-                symbol=data["symbol"], connection=data["connection"], mode=data["mode"],
-                by=signed_in_user(request), request=request,
-            )  # fmt: skip
+                tenant=membership.tenant,
+                template=data["template"],
+                name=data["name"],
+                symbol=data["symbol"],
+                connection=data["connection"],
+                mode=data["mode"],
+                by=signed_in_user(request),
+                request=request,
+            )
         except BotTuningError as exc:
             for name, message in exc.errors.items():
                 form.add_error(name if name in form.fields else None, message)
@@ -104,9 +109,12 @@ def _tuning_page(
         for field in form.fields.values():
             field.disabled = True
     context = {
-        "membership": membership, "bot": bot, "form": form, "check": check,
+        "membership": membership,
+        "bot": bot,
+        "form": form,
+        "check": check,
         "readiness": bots_readiness([bot]).get(bot.pk),
-    }  # fmt: skip
+    }
     return render(request, "portal/bot_tuning.html", context, status=status)
 
 
@@ -157,9 +165,12 @@ def bot_tuning_save(request: HttpRequest, pk: int) -> HttpResponse:
     if "check" in request.POST:
         return _tuning_page(request, bot, form, check)
     result = bot_tuning_update(
-        bot=bot, by=signed_in_user(request), limits=form.limits(),
-        strategy_params=form.strategy_params(), request=request,
-    )  # fmt: skip
+        bot=bot,
+        by=signed_in_user(request),
+        limits=form.limits(),
+        strategy_params=form.strategy_params(),
+        request=request,
+    )
     messages.success(request, _("Settings saved: they apply at the next closed candle."))
     for warning in result.warnings:
         messages.warning(request, warning)

@@ -86,9 +86,17 @@ def rollups_rebuild(*, tenant_id: UUID) -> int:
             row = rows.get(key)
             if row is None:
                 rows[key] = EquityRollup(
-                    tenant_id=tenant_id, bot_id=bot_id, period=period, start=key[2], open=equity,
-                    high=equity, low=equity, close=equity, open_at=at, close_at=at,
-                )  # fmt: skip
+                    tenant_id=tenant_id,
+                    bot_id=bot_id,
+                    period=period,
+                    start=key[2],
+                    open=equity,
+                    high=equity,
+                    low=equity,
+                    close=equity,
+                    open_at=at,
+                    close_at=at,
+                )
                 continue
             row.high, row.low = max(row.high, equity), min(row.low, equity)
             row.close, row.close_at = equity, at

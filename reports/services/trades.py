@@ -49,11 +49,17 @@ def trade_totals(fills: QuerySet[BotFill]) -> dict[str, Any]:
 
 def _rollup(row: Mapping[str, Any]) -> TradeRollup:
     return TradeRollup(
-        tenant_id=row["tenant_id"], bot_id=row["bot_id"], day=row["day"], trades=row["trades"],
-        wins=row["wins"], losses=row["losses"], gross_profit=row["gross_profit"] or 0,
-        gross_loss=row["gross_loss"] or 0, largest_win=row["largest_win"],
+        tenant_id=row["tenant_id"],
+        bot_id=row["bot_id"],
+        day=row["day"],
+        trades=row["trades"],
+        wins=row["wins"],
+        losses=row["losses"],
+        gross_profit=row["gross_profit"] or 0,
+        gross_loss=row["gross_loss"] or 0,
+        largest_win=row["largest_win"],
         largest_loss=row["largest_loss"],
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic

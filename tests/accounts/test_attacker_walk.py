@@ -166,9 +166,15 @@ def _clients(world: World) -> dict[str, Client]:
 
 
 VOLATILE_TABLES = {
-    "django_session", "usersessions_usersession", "accounts_auditevent", "axes_accesslog",
-    "axes_accessattempt", "axes_accessfailurelog", "mfa_authenticator", "ops_taskrun",
-}  # fmt: skip
+    "django_session",
+    "usersessions_usersession",
+    "accounts_auditevent",
+    "axes_accesslog",
+    "axes_accessattempt",
+    "axes_accessfailurelog",
+    "mfa_authenticator",
+    "ops_taskrun",
+}
 
 
 def database_fingerprint() -> str:
@@ -238,9 +244,11 @@ def _admin_urls() -> list[tuple[str, str]]:
         first = model._default_manager.order_by("pk").first()
         if first is not None:
             urls.append(
-                (f"{meta.label} change",
-                 reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[first.pk]))
-            )  # fmt: skip
+                (
+                    f"{meta.label} change",
+                    reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[first.pk]),
+                )
+            )
     return urls
 
 
@@ -257,10 +265,14 @@ def _admin_actions() -> list[tuple[str, str, str, Any]]:
         first = model._default_manager.order_by("pk").first()
         meta = model._meta
         for name in model_admin.get_actions(request):
-            found.append((
-                meta.label, name, reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"),
-                first.pk if first else None,
-            ))  # fmt: skip
+            found.append(
+                (
+                    meta.label,
+                    name,
+                    reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"),
+                    first.pk if first else None,
+                )
+            )
     return found
 
 

@@ -47,9 +47,12 @@ def test_the_local_simulator_is_not_offered_to_clients_in_production(settings):
     choices = [value for value, _label in ExchangeKeyForm().fields["environment"].choices]
     with pytest.raises(KeyRefused):
         exchange_key_connect(
-            tenant=owner.tenant, environment="simulator", api_key="A" * 18, api_secret="B" * 36,
+            tenant=owner.tenant,
+            environment="simulator",
+            api_key="A" * 18,
+            api_secret="B" * 36,
             by=owner.user,
-        )  # fmt: skip
+        )
 
     assert "simulator" not in choices and "mainnet" in choices
 

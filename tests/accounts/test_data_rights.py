@@ -101,22 +101,30 @@ def _row_of_every_kind(owner) -> None:
     from demo.perf_data import seed_history
 
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"),
-        name='=HYPERLINK("http://evil.example")', symbol="BTCUSDT", connection=None,
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name='=HYPERLINK("http://evil.example")',
+        symbol="BTCUSDT",
+        connection=None,
         by=owner.user,
-    ).bot  # fmt: skip
+    ).bot
     seed_history(bot=bot, orders=4, days=1)
     BotPosition.objects.get_or_create(bot=bot, symbol="BTCUSDT")
     Alert.objects.create(tenant=owner.tenant, bot=bot, kind="test", message="An alert")
     KillSwitch.objects.create(scope=KillSwitch.Scope.TENANT, tenant=owner.tenant, reason="test")
     notification_settings_save(
-        tenant_id=owner.tenant.pk, email_enabled=True, webhook_url="",
+        tenant_id=owner.tenant.pk,
+        email_enabled=True,
+        webhook_url="",
         webhook_secret="whsec-export-0123456789",
-    )  # fmt: skip
+    )
     WebhookAttempt.objects.create(
-        tenant=owner.tenant, event="alert:1", attempt=1, url="https://93.184.215.14/h",
+        tenant=owner.tenant,
+        event="alert:1",
+        attempt=1,
+        url="https://93.184.215.14/h",
         outcome="delivered",
-    )  # fmt: skip
+    )
 
 
 def test_the_export_holds_every_kind_of_row_the_tenant_owns(tenant_with_data):
@@ -131,9 +139,16 @@ def test_the_export_holds_every_kind_of_row_the_tenant_owns(tenant_with_data):
 
     names = set(archive.namelist())
     expected = {
-        "bots_bot", "bots_orderintent", "bots_botfill", "bots_botposition", "bots_equitysnapshot",
-        "bots_alert", "bots_killswitch", "bots_notificationsettings", "accounts_webhookattempt",
-    }  # fmt: skip
+        "bots_bot",
+        "bots_orderintent",
+        "bots_botfill",
+        "bots_botposition",
+        "bots_equitysnapshot",
+        "bots_alert",
+        "bots_killswitch",
+        "bots_notificationsettings",
+        "accounts_webhookattempt",
+    }
     owned = {f"{m._meta.app_label}_{m._meta.model_name}" for m, _ in tenant_owned_models()}
     assert expected <= owned
     empty = [n for n in sorted(expected) if not json.loads(archive.read(f"{n}.json"))]
@@ -177,9 +192,13 @@ def test_erasure_leaves_no_address_or_name_of_the_client_in_any_table(tenant_wit
 
     tables = database_text()
     identities = [
-        owner.user.email, "Olivia", "Ownerson", viewer.user.email, "invitee-person@example.test",
+        owner.user.email,
+        "Olivia",
+        "Ownerson",
+        viewer.user.email,
+        "invitee-person@example.test",
         tenant_name,
-    ]  # fmt: skip
+    ]
     leaks = {
         (value, table) for value in identities for table, text in tables.items() if value in text
     }

@@ -25,9 +25,14 @@ def _signed_in(membership) -> Client:
 def _live_bot(owner) -> Bot:
     connection = ExchangeConnectionFactory.create(tenant=owner.tenant, status="active")
     return bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Live",
-        symbol="BTCUSDT", connection=connection, mode=Bot.Mode.LIVE, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="Live",
+        symbol="BTCUSDT",
+        connection=connection,
+        mode=Bot.Mode.LIVE,
+        by=owner.user,
+    ).bot
 
 
 def test_changing_the_email_address_needs_a_fresh_password():

@@ -110,9 +110,11 @@ def test_every_sealed_value_in_the_database_is_registered_and_rotated(settings, 
     operator_with_otp()
     _connection(member.tenant)
     notification_settings_save(
-        tenant_id=member.tenant.pk, email_enabled=True, webhook_url="",
+        tenant_id=member.tenant.pk,
+        email_enabled=True,
+        webhook_url="",
         webhook_secret="whsec-rotate-0123456789",
-    )  # fmt: skip
+    )
     registered = {
         (f.model_class()._meta.db_table, f.model_class()._meta.get_field(f.column).column)
         for f in SEALED_FIELDS

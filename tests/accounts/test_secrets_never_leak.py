@@ -46,9 +46,11 @@ def test_planted_secrets_appear_nowhere(simulator, settings, rendered_logs, sent
     )
     webhook_secret = "planted-webhook-secret-7f3a9c"
     notification_settings_save(
-        tenant_id=owner.tenant.pk, email_enabled=True, webhook_url="https://93.184.215.14/a",
+        tenant_id=owner.tenant.pk,
+        email_enabled=True,
+        webhook_url="https://93.184.215.14/a",
         webhook_secret=webhook_secret,
-    )  # fmt: skip
+    )
     planted = [api_secret, api_key, PLANTED_MASTER, webhook_secret]
     seen: list[str] = []
 
@@ -86,9 +88,12 @@ def test_planted_secrets_appear_nowhere(simulator, settings, rendered_logs, sent
     seen.append(exchange_key_validate(connection=connection).last_error)
     with pytest.raises(KeyRefused) as refused:
         exchange_key_connect(
-            tenant=owner.tenant, environment="simulator", api_key=api_key, api_secret=api_secret[::-1],
+            tenant=owner.tenant,
+            environment="simulator",
+            api_key=api_key,
+            api_secret=api_secret[::-1],
             by=owner.user,
-        )  # fmt: skip
+        )
     seen.append(str(refused.value))
 
     # An error with the secret in a local, sent to Sentry.

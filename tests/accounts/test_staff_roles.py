@@ -139,9 +139,13 @@ def test_an_admin_edit_cannot_move_a_bot_onto_another_tenants_key():
     other = client_with_2fa()
     foreign_key = ExchangeConnectionFactory.create(tenant=other.tenant, api_key_last4="BBBB")
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="A bot",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="A bot",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     operator, secret = staff_with_role("operator")
     staff = Client()
     admin_login(staff, operator, secret)

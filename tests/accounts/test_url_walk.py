@@ -60,9 +60,15 @@ def _client_for(membership: Membership) -> Client:
 def test_walk_covers_the_client_urls():
     names = {name for name, _ in client_urls()}
     assert {
-        "portal:dashboard", "portal:team", "portal:invitation_revoke", "portal:bot_control", "portal:performance",
-        "portal:history_csv", "portal:emergency_stop", "portal:notifications_save",
-    } <= names  # fmt: skip
+        "portal:dashboard",
+        "portal:team",
+        "portal:invitation_revoke",
+        "portal:bot_control",
+        "portal:performance",
+        "portal:history_csv",
+        "portal:emergency_stop",
+        "portal:notifications_save",
+    } <= names
 
 
 def test_another_tenant_gets_404_for_every_object_url_and_sees_none_of_the_data(world):

@@ -78,9 +78,11 @@ def test_a_public_https_address_in_capitals_is_accepted():
     owner = client_with_2fa()
 
     saved = notification_settings_save(
-        tenant_id=owner.tenant.pk, email_enabled=True, webhook_url="HTTPS://93.184.215.14/hook",
+        tenant_id=owner.tenant.pk,
+        email_enabled=True,
+        webhook_url="HTTPS://93.184.215.14/hook",
         webhook_secret=SECRET,
-    )  # fmt: skip
+    )
 
     assert saved.webhook_url == "HTTPS://93.184.215.14/hook"
 
@@ -159,8 +161,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_client_sees_each_att
     assert results == [False, False, True]
     attempts = list(WebhookAttempt.objects.filter(tenant=owner.tenant).order_by("attempt"))
     assert [(a.attempt, a.outcome, a.status_code) for a in attempts] == [
-        (1, "http_error", 500), (2, "http_error", 503), (3, "delivered", 204),
-    ]  # fmt: skip
+        (1, "http_error", 500),
+        (2, "http_error", 503),
+        (3, "delivered", 204),
+    ]
     assert attempts[0].next_attempt_at and attempts[1].next_attempt_at
     assert attempts[2].next_attempt_at is None
     retries = _queued_retries()

@@ -37,9 +37,14 @@ CENT = Decimal("0.01")
 
 def _intent(bot: Bot, link: str, side: str, qty: str, *, reduce_only: bool = False) -> OrderIntent:
     return intent_write(
-        link, tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, side=side, qty=Decimal(qty),
+        link,
+        tenant_id=bot.tenant_id,
+        bot=bot,
+        symbol=bot.symbol,
+        side=side,
+        qty=Decimal(qty),
         reduce_only=reduce_only,
-    )  # fmt: skip
+    )
 
 
 def _pump(runner: StreamRunner, until: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -140,9 +145,12 @@ def test_rotating_a_key_under_a_live_stream_counts_every_fill_and_deposit_once(s
 
         second = sim.admin("POST", f"/sim/accounts/{uid}/keys", {})
         key_2 = exchange_key_connect(
-            tenant=owner.tenant, environment="simulator", api_key=second["api_key"],
-            api_secret=second["api_secret"], by=owner.user,
-        )  # fmt: skip
+            tenant=owner.tenant,
+            environment="simulator",
+            api_key=second["api_key"],
+            api_secret=second["api_secret"],
+            by=owner.user,
+        )
         assert key_2.account_id == key_1.account_id
         sim.admin("POST", f"/sim/accounts/{uid}/deposit", {"amount": "500"})
         runner.refresh_assignment()
@@ -283,9 +291,10 @@ def test_a_dry_run_bot_has_its_own_equity_and_its_breaker_trips(sim):
     baseline = EquitySnapshot.objects.filter(bot=bot).latest("at").equity
     # A long 1 BTC bought far above the market: a large open loss on the simulated book.
     BotPosition.objects.update_or_create(
-        bot=bot, symbol=bot.symbol,
+        bot=bot,
+        symbol=bot.symbol,
         defaults={"tenant_id": bot.tenant_id, "qty": Decimal("1"), "avg_price": Decimal("1000000")},
-    )  # fmt: skip
+    )
 
     books = dry_run_books([bot], now=bot.created_at)[bot.pk]
     assert books.equity < baseline
@@ -389,9 +398,14 @@ def test_resuming_a_bot_the_breaker_paused_starts_its_drawdown_afresh_and_says_s
     close = Candle.objects.filter(symbol=bot.symbol).latest("start").close
     # A long 0.01 BTC bought 10 % above the market: an open loss of about 1 % of the equity.
     BotPosition.objects.update_or_create(
-        bot=bot, symbol=bot.symbol,
-        defaults={"tenant_id": bot.tenant_id, "qty": Decimal("0.01"), "avg_price": close * Decimal("1.1")},
-    )  # fmt: skip
+        bot=bot,
+        symbol=bot.symbol,
+        defaults={
+            "tenant_id": bot.tenant_id,
+            "qty": Decimal("0.01"),
+            "avg_price": close * Decimal("1.1"),
+        },
+    )
     Bot.objects.filter(pk=bot.pk).update(
         daily_loss_limit=Decimal("0.99"), max_drawdown=Decimal("0.005")
     )

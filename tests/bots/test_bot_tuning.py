@@ -19,9 +19,14 @@ pytestmark = pytest.mark.django_db
 def make_bot(owner, slug="moderate", **kwargs):
     template = RiskTemplate.objects.get(slug=slug)
     return bot_create(
-        tenant=owner.tenant, template=template, name="My bot", symbol="BTCUSDT", connection=None,
-        by=owner.user, **kwargs,
-    )  # fmt: skip
+        tenant=owner.tenant,
+        template=template,
+        name="My bot",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+        **kwargs,
+    )
 
 
 def test_three_templates_are_seeded_with_their_strategies():

@@ -80,9 +80,14 @@ def _new_live_bot(sim, template: RiskTemplate) -> tuple[Bot, ExchangeConnection,
 
     credentials_seal(connection, api_key=key, api_secret=secret)
     bot = bot_create(
-        tenant=owner.tenant, template=template, name=f"chaos {uid}", symbol="BTCUSDT", connection=connection,
-        by=owner.user, mode=Bot.Mode.LIVE,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=template,
+        name=f"chaos {uid}",
+        symbol="BTCUSDT",
+        connection=connection,
+        by=owner.user,
+        mode=Bot.Mode.LIVE,
+    ).bot
     return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user), connection, uid
 
 
@@ -93,10 +98,15 @@ def test_two_hundred_chaotic_runs_never_double_an_order(sim, monkeypatch):
     template, _ = RiskTemplate.objects.update_or_create(
         slug="chaos-1m",
         defaults={
-            **{f.name: getattr(moderate, f.name) for f in RiskTemplate._meta.concrete_fields if f.name not in ("id", "slug")},
-            "name": "Chaos (1m trend)", "timeframe": "1",
+            **{
+                f.name: getattr(moderate, f.name)
+                for f in RiskTemplate._meta.concrete_fields
+                if f.name not in ("id", "slug")
+            },
+            "name": "Chaos (1m trend)",
+            "timeframe": "1",
         },
-    )  # fmt: skip
+    )
     counts: Counter[str] = Counter()
     real_place = ExchangeGateway.place_order
     kill_next = {"on": False}
@@ -187,9 +197,12 @@ def _rotate_key(sim, bot: Bot, old: ExchangeConnection, uid: int) -> ExchangeCon
     owner = Membership.objects.get(tenant=bot.tenant).user
     second = sim.admin("POST", f"/sim/accounts/{uid}/keys", {})
     new = exchange_key_connect(
-        tenant=bot.tenant, environment="simulator", api_key=second["api_key"],
-        api_secret=second["api_secret"], by=owner,
-    )  # fmt: skip
+        tenant=bot.tenant,
+        environment="simulator",
+        api_key=second["api_key"],
+        api_secret=second["api_secret"],
+        by=owner,
+    )
     assert new.account_id == old.account_id
     exchange_key_replace(old=old, new=new, by=owner)
     return new

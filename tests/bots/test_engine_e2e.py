@@ -88,9 +88,14 @@ def test_three_tenants_trade_a_replayed_day_and_match_the_exchange_to_the_cent(w
         owner = client_with_2fa()
         _uid, connection = connect_live(sim, owner)
         bot = bot_create(
-            tenant=owner.tenant, template=RiskTemplate.objects.get(slug=slug), name=slug, symbol=symbol,
-            connection=connection, by=owner.user, mode=Bot.Mode.LIVE,
-        ).bot  # fmt: skip
+            tenant=owner.tenant,
+            template=RiskTemplate.objects.get(slug=slug),
+            name=slug,
+            symbol=symbol,
+            connection=connection,
+            by=owner.user,
+            mode=Bot.Mode.LIVE,
+        ).bot
         bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
         tenants.append((owner, connection, bot))
 
@@ -106,13 +111,16 @@ def test_three_tenants_trade_a_replayed_day_and_match_the_exchange_to_the_cent(w
             # A repair the worker runs for a pair holds its lock: sync until every pair is in.
             wait_for(
                 lambda: not any(r.skipped for r in candles_sync().values()),
-                timeout=30, interval=0.05, message="every pair's candle sync",
-            )  # fmt: skip
+                timeout=30,
+                interval=0.05,
+                message="every pair's candle sync",
+            )
             dispatched += _dispatch_like_beat(five_minute_bot)
             wait_for(
                 lambda: not BotTick.objects.filter(status=BotTick.Status.PENDING).exists(),
-                timeout=60, message="the worker to finish the due ticks",
-            )  # fmt: skip
+                timeout=60,
+                message="the worker to finish the due ticks",
+            )
             for _step in range(3):
                 runner.step(timeout=0.02)
     finally:
@@ -131,15 +139,17 @@ def test_three_tenants_trade_a_replayed_day_and_match_the_exchange_to_the_cent(w
     reconcile_all.delay()
     wait_for(
         lambda: _reconciled(worker.log_text()[seen:]) >= {c.pk for _o, c, _b in tenants},
-        timeout=60, message="every connection's reconciliation",
-    )  # fmt: skip
+        timeout=60,
+        message="every connection's reconciliation",
+    )
     # Ticks wrote a first snapshot per tenant when they first sized; wait for the task's new ones.
     before = EquitySnapshot.objects.filter(bot=None).count()
     snapshot_equity.delay()
     wait_for(
         lambda: EquitySnapshot.objects.filter(bot=None).count() >= before + len(tenants),
-        timeout=60, message="the snapshot task",
-    )  # fmt: skip
+        timeout=60,
+        message="the snapshot task",
+    )
 
     traded = 0
     for owner, connection, bot in tenants:

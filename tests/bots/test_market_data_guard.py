@@ -47,9 +47,13 @@ def start_bot(owner: Any, connection: ExchangeConnection | None = None, name: st
     """A dry-run bot on the moderate template: EMA 12/26 on 15-minute candles, lookback 27."""
     template = RiskTemplate.objects.get(slug="moderate")
     bot = bot_create(
-        tenant=owner.tenant, template=template, name=name, symbol="BTCUSDT", connection=connection,
+        tenant=owner.tenant,
+        template=template,
+        name=name,
+        symbol="BTCUSDT",
+        connection=connection,
         by=owner.user,
-    ).bot  # fmt: skip
+    ).bot
     return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
 
 
@@ -146,8 +150,11 @@ def test_a_gap_inside_the_lookback_is_repaired_before_the_bot_decides(
 
     assert tick.status == BotTick.Status.SKIPPED
     assert tick.signal["no_decision"] == {
-        "code": NoDecisionCode.GAP.value, "have": 16, "need": 27, "gap_at": lost[0].isoformat(),
-    }  # fmt: skip
+        "code": NoDecisionCode.GAP.value,
+        "have": 16,
+        "need": 27,
+        "gap_at": lost[0].isoformat(),
+    }
     assert not OrderIntent.objects.filter(bot=bot).exists()
     assert get_redis().get("xcandles:requested:simulator:BTCUSDT:15") is not None
 
@@ -193,18 +200,27 @@ def test_each_bot_decides_on_its_own_environments_candles(
     """A testnet bot and a mainnet bot on BTCUSDT: each tick reads its own environment's candles
     (a rising series on mainnet, a falling one on testnet) and is filled at its own close."""
     settings.EXCHANGE_REST_URLS = {
-        **settings.EXCHANGE_REST_URLS, "testnet": sim.base_url, "mainnet": sim.base_url,
-    }  # fmt: skip
+        **settings.EXCHANGE_REST_URLS,
+        "testnet": sim.base_url,
+        "mainnet": sim.base_url,
+    }
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     for env, sign in (("mainnet", 1), ("testnet", -1)):
         Candle.objects.bulk_create(
             Candle(
-                environment=env, symbol="BTCUSDT", interval="15", start=t0 + FIFTEEN * i,
-                open=p, high=p + 1, low=p - 1, close=p, volume=Decimal(1),
+                environment=env,
+                symbol="BTCUSDT",
+                interval="15",
+                start=t0 + FIFTEEN * i,
+                open=p,
+                high=p + 1,
+                low=p - 1,
+                close=p,
+                volume=Decimal(1),
             )
             for i in range(40)
             for p in [Decimal(50_000 + sign * 100 * i)]
-        )  # fmt: skip
+        )
     bots = {}
     for env in ("mainnet", "testnet"):
         key = ExchangeConnection.objects.create(

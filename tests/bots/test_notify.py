@@ -25,9 +25,11 @@ def test_alert_is_emailed_to_members_and_posted_signed_once(https_receiver):
     owner = client_with_2fa()
     viewer = MembershipFactory(tenant=owner.tenant, role="viewer")
     config = notification_settings_save(
-        tenant_id=owner.tenant_id, email_enabled=True,
-        webhook_url=f"{https_receiver.url}/hook", webhook_secret=WEBHOOK_SECRET,
-    )  # fmt: skip
+        tenant_id=owner.tenant_id,
+        email_enabled=True,
+        webhook_url=f"{https_receiver.url}/hook",
+        webhook_secret=WEBHOOK_SECRET,
+    )
     assert WEBHOOK_SECRET not in config.webhook_secret_sealed
     alert = alert_raise(
         tenant_id=owner.tenant_id,
@@ -77,9 +79,11 @@ def test_an_operator_alert_reaches_the_staff_mailbox_and_the_operator_webhook_on
     settings.OPERATOR_ALERT_WEBHOOK_URL = f"{https_receiver.url}/ops"
     settings.OPERATOR_ALERT_WEBHOOK_SECRET = WEBHOOK_SECRET
     alert = alert_raise(
-        tenant_id=None, kind="connectivity.streams", severity="critical",
+        tenant_id=None,
+        kind="connectivity.streams",
+        severity="critical",
         message="Exchange streams shard 1 has not reported for over 5 minutes.",
-    )  # fmt: skip
+    )
     assert alert is not None
 
     first = deliver_alert(alert.pk)

@@ -27,20 +27,31 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 def running(owner, symbol: str = "BTCUSDT") -> Bot:
     """A dry-run bot on the moderate template (15-minute candles, lookback 27), default env."""
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name=symbol,
-        symbol=symbol, connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name=symbol,
+        symbol=symbol,
+        connection=None,
+        by=owner.user,
+    ).bot
     return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
 
 
 def candles(count: int, *, first: datetime = T0, symbol: str = "BTCUSDT") -> None:
     Candle.objects.bulk_create(
         Candle(
-            environment="mainnet", symbol=symbol, interval="15", start=first + FIFTEEN * i,
-            open=Decimal(1), high=Decimal(1), low=Decimal(1), close=Decimal(1), volume=Decimal(1),
+            environment="mainnet",
+            symbol=symbol,
+            interval="15",
+            start=first + FIFTEEN * i,
+            open=Decimal(1),
+            high=Decimal(1),
+            low=Decimal(1),
+            close=Decimal(1),
+            volume=Decimal(1),
         )
         for i in range(count)
-    )  # fmt: skip
+    )
 
 
 def test_no_candles_is_waiting_for_market_data() -> None:
@@ -64,9 +75,12 @@ def test_history_the_exchange_lacks_is_warming_up_until_a_named_time() -> None:
     the 17th next candle closes (newest start + 18 intervals)."""
     candles(10)
     CandleHole.objects.create(
-        environment="mainnet", symbol="BTCUSDT", interval="15",
-        first_start=T0 - FIFTEEN * 100, last_start=T0 - FIFTEEN,
-    )  # fmt: skip
+        environment="mainnet",
+        symbol="BTCUSDT",
+        interval="15",
+        first_start=T0 - FIFTEEN * 100,
+        last_start=T0 - FIFTEEN,
+    )
     bot = running(client_with_2fa())
 
     found = bots_readiness([bot])[bot.pk]
@@ -89,14 +103,22 @@ def test_no_decision_reasons_render_in_the_readers_language() -> None:
     """The tick stores a code and figures; the words come at display time, in either language."""
     bot = running(client_with_2fa())
     short = BotTick(
-        bot=bot, candle_start=T0,
+        bot=bot,
+        candle_start=T0,
         signal={"no_decision": {"code": "history.short", "have": 3, "need": 27, "gap_at": None}},
-    )  # fmt: skip
+    )
     gap = BotTick(
-        bot=bot, candle_start=T0,
-        signal={"no_decision": {"code": "history.gap", "have": 5, "need": 27,
-                                "gap_at": "2026-03-02T09:30:00+00:00"}},
-    )  # fmt: skip
+        bot=bot,
+        candle_start=T0,
+        signal={
+            "no_decision": {
+                "code": "history.gap",
+                "have": 5,
+                "need": 27,
+                "gap_at": "2026-03-02T09:30:00+00:00",
+            }
+        },
+    )
 
     assert tick_reason(short) == "No decision: 3 of 27 candles."
     assert tick_reason(gap) == "No decision: gap at 09:30 in the market data."

@@ -91,9 +91,14 @@ def _bot_intent(
     bot: Bot, link: str, side: str, qty: str, *, reduce_only: bool = False
 ) -> OrderIntent:
     return intent_write(
-        link, tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, side=side, qty=Decimal(qty),
+        link,
+        tenant_id=bot.tenant_id,
+        bot=bot,
+        symbol=bot.symbol,
+        side=side,
+        qty=Decimal(qty),
         reduce_only=reduce_only,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("applied_by_stream", [False, True], ids=["not-yet-here", "streamed-in"])
@@ -126,9 +131,10 @@ def test_a_fill_landing_while_reconciling_is_counted_once_through_to_flat(
         positions = read_positions(self, symbol)
         landed.append(intent_send(intent=opening, gateway=gateway))
         execution_store(
-            connection_id=connection.pk, source="stream",
+            connection_id=connection.pk,
+            source="stream",
             executions=gateway.executions_since(timezone.now() - timedelta(days=1)),
-        )  # fmt: skip
+        )
         executions_hand_over(connection_ids=[connection.pk])
         return positions
 
@@ -157,9 +163,12 @@ def test_a_position_flat_on_the_exchange_is_corrected_to_flat(sim):
     _uid, connection = connect_live(sim, owner)
     bot = running_bot(owner, mode=Bot.Mode.LIVE, connection=connection)
     BotPosition.objects.create(
-        tenant_id=bot.tenant_id, bot=bot, symbol=bot.symbol, qty=Decimal("0.85"),
+        tenant_id=bot.tenant_id,
+        bot=bot,
+        symbol=bot.symbol,
+        qty=Decimal("0.85"),
         avg_price=Decimal("2500"),
-    )  # fmt: skip
+    )
 
     report = reconcile_connection(connection=connection)
     assert report.positions_corrected == 1

@@ -12,15 +12,30 @@ from exchange.types import Instrument
 D = Decimal
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 BTC = Instrument(
-    symbol="BTCUSDT", status="Trading", base_coin="BTC", quote_coin="USDT",
-    tick_size=D("0.1"), min_price=D("0.1"), max_price=D("1999999.8"),
-    qty_step=D("0.001"), min_qty=D("0.001"), max_qty=D("1190"), max_market_qty=D("119"),
-    min_notional=D("5"), min_leverage=D("1"), max_leverage=D("100"), leverage_step=D("0.01"),
-)  # fmt: skip
+    symbol="BTCUSDT",
+    status="Trading",
+    base_coin="BTC",
+    quote_coin="USDT",
+    tick_size=D("0.1"),
+    min_price=D("0.1"),
+    max_price=D("1999999.8"),
+    qty_step=D("0.001"),
+    min_qty=D("0.001"),
+    max_qty=D("1190"),
+    max_market_qty=D("119"),
+    min_notional=D("5"),
+    min_leverage=D("1"),
+    max_leverage=D("100"),
+    leverage_step=D("0.01"),
+)
 LIMITS = RiskLimits(
-    risk_per_trade=D("0.01"), max_position_multiple=D("3"), max_leverage=D("5"),
-    daily_loss_limit=D("0.03"), max_drawdown=D("0.10"), allowed_symbols=frozenset({"BTCUSDT"}),
-)  # fmt: skip
+    risk_per_trade=D("0.01"),
+    max_position_multiple=D("3"),
+    max_leverage=D("5"),
+    daily_loss_limit=D("0.03"),
+    max_drawdown=D("0.10"),
+    allowed_symbols=frozenset({"BTCUSDT"}),
+)
 FLAT_ACCOUNT = AccountState(equity=D("10000"), day_start_equity=D("10000"), peak_equity=D("10000"))
 
 
@@ -37,9 +52,16 @@ def run(
     price=PRICE,
 ):
     return decide(
-        signal=signal, symbol="BTCUSDT", position_qty=position, price=price, account=account,
-        limits=limits, instrument=BTC, now=now, kill_switch=kill,
-    )  # fmt: skip
+        signal=signal,
+        symbol="BTCUSDT",
+        position_qty=position,
+        price=price,
+        account=account,
+        limits=limits,
+        instrument=BTC,
+        now=now,
+        kill_switch=kill,
+    )
 
 
 def test_long_is_sized_from_equity_and_stop_distance_and_rounded_down_to_the_lot():

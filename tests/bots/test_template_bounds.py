@@ -37,9 +37,13 @@ SLUGS = ("conservative", "moderate", "aggressive")
 def make_bot(owner, slug: str) -> Bot:
     template = RiskTemplate.objects.get(slug=slug)
     return bot_create(
-        tenant=owner.tenant, template=template, name=f"{slug} bot", symbol="BTCUSDT",
-        connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=template,
+        name=f"{slug} bot",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
 
 
 def outside_values(template: RiskTemplate) -> list[tuple[str, Any]]:

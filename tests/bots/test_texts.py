@@ -31,16 +31,32 @@ from tradingsvc.lib.phrases import Phrase, phrase_from_json, phrases_json
 D = Decimal
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 BTC = Instrument(
-    symbol="BTCUSDT", status="Trading", base_coin="BTC", quote_coin="USDT",
-    tick_size=D("0.1"), min_price=D("0.1"), max_price=D("1999999.8"),
-    qty_step=D("0.001"), min_qty=D("0.001"), max_qty=D("1190"), max_market_qty=D("119"),
-    min_notional=D("5"), min_leverage=D("1"), max_leverage=D("100"), leverage_step=D("0.01"),
-)  # fmt: skip
+    symbol="BTCUSDT",
+    status="Trading",
+    base_coin="BTC",
+    quote_coin="USDT",
+    tick_size=D("0.1"),
+    min_price=D("0.1"),
+    max_price=D("1999999.8"),
+    qty_step=D("0.001"),
+    min_qty=D("0.001"),
+    max_qty=D("1190"),
+    max_market_qty=D("119"),
+    min_notional=D("5"),
+    min_leverage=D("1"),
+    max_leverage=D("100"),
+    leverage_step=D("0.01"),
+)
 LIMITS = RiskLimits(
-    risk_per_trade=D("0.01"), max_position_multiple=D("3"), max_leverage=D("5"),
-    daily_loss_limit=D("0.03"), max_drawdown=D("0.10"), allowed_symbols=frozenset({"BTCUSDT"}),
-    trading_start=time(9), trading_end=time(10),
-)  # fmt: skip
+    risk_per_trade=D("0.01"),
+    max_position_multiple=D("3"),
+    max_leverage=D("5"),
+    daily_loss_limit=D("0.03"),
+    max_drawdown=D("0.10"),
+    allowed_symbols=frozenset({"BTCUSDT"}),
+    trading_start=time(9),
+    trading_end=time(10),
+)
 FLAT = AccountState(equity=D("10000"), day_start_equity=D("10000"), peak_equity=D("10000"))
 LONG = Signal(Target.LONG, Phrase("trend_ema.up", "Up %(fast)s.", fast="1"), D("500"))
 
@@ -49,8 +65,16 @@ def _decisions() -> list[Phrase]:
     """Reasons of the risk manager's every kind of answer, from pure calls."""
 
     def reason(**kw: object) -> Phrase:
-        args = {"signal": LONG, "symbol": "BTCUSDT", "position_qty": D(0), "price": D("50000"),
-                "account": FLAT, "limits": LIMITS, "instrument": BTC, "now": NOW} | kw  # fmt: skip
+        args = {
+            "signal": LONG,
+            "symbol": "BTCUSDT",
+            "position_qty": D(0),
+            "price": D("50000"),
+            "account": FLAT,
+            "limits": LIMITS,
+            "instrument": BTC,
+            "now": NOW,
+        } | kw
         said = decide(**args).reasons[-1]  # type: ignore[arg-type]
         assert isinstance(said, Phrase), said
         return said
@@ -135,10 +159,12 @@ def test_an_order_refusal_is_said_from_bybits_ret_code_not_its_english():
     """An order refused for margin shows our sentence for the error with Bybit's retCode, in the
     reader's language; the exchange's own words stay in ``error`` for the operators."""
     intent = OrderIntent(
-        error="Bybit: ab not enough for new order", error_code="InsufficientBalanceError",
+        error="Bybit: ab not enough for new order",
+        error_code="InsufficientBalanceError",
         error_params={"error": "InsufficientBalanceError", "ret_code": 110007},
-        reason="Opening long.", reason_codes=[{"code": "risk.closing", "params": {}}],
-    )  # fmt: skip
+        reason="Opening long.",
+        reason_codes=[{"code": "risk.closing", "params": {}}],
+    )
 
     with translation.override("pt-br"):
         words = intent_error(intent)
@@ -161,9 +187,11 @@ def test_each_member_gets_the_alert_email_in_their_own_language():
     brazilian = MembershipFactory(tenant=tenant, user=UserFactory(language="pt-br")).user
     english = MembershipFactory(tenant=tenant, user=UserFactory()).user
     alert = alert_raise(
-        tenant_id=tenant.pk, kind="loss.threshold", severity="critical",
+        tenant_id=tenant.pk,
+        kind="loss.threshold",
+        severity="critical",
         params={"bot": "Tendência", "pnl": "-150.25", "threshold": "100.00"},
-    )  # fmt: skip
+    )
     assert alert is not None
 
     alert_deliver(alert=alert)
@@ -185,9 +213,11 @@ def test_the_language_is_remembered_at_signup_and_by_the_switch(client):
     )
     request = RequestFactory().get("/", HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9")
     user = invitation_accept(
-        token=issued.token, email="ana@example.test", password="a-Long-pass-phrase-42",
+        token=issued.token,
+        email="ana@example.test",
+        password="a-Long-pass-phrase-42",
         request=request,
-    )  # fmt: skip
+    )
     assert User.objects.get(pk=user.pk).language == "pt-br"
 
     client.force_login(user)

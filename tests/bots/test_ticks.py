@@ -102,9 +102,11 @@ def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owne
 
     # Halve the risk per trade and change the strategy's EMAs; nothing is restarted.
     bot_tuning_update(
-        bot=bot, by=owner.user, limits={"risk_per_trade": "0.005"},
+        bot=bot,
+        by=owner.user,
+        limits={"risk_per_trade": "0.005"},
         strategy_params={"fast_period": 5, "slow_period": 40},
-    )  # fmt: skip
+    )
     from bots.services.protection import kill_switch_engage
 
     kill_switch_engage(scope="bot", bot=bot, by=owner.user, flatten=True)  # back to flat...
@@ -128,9 +130,12 @@ def test_a_parameter_change_applies_at_the_next_tick_without_a_restart(sim, owne
         symbol="BTCUSDT", interval=bot.timeframe, start=second.candle_start
     ).close
     expected, _ = position_size(
-        limits=limits_for(bot), equity=Decimal("10000"), price=close,
-        stop_distance=Decimal(second.signal["stop_distance"]), instrument=instrument_get("simulator", "BTCUSDT"),
-    )  # fmt: skip
+        limits=limits_for(bot),
+        equity=Decimal("10000"),
+        price=close,
+        stop_distance=Decimal(second.signal["stop_distance"]),
+        instrument=instrument_get("simulator", "BTCUSDT"),
+    )
     assert bot.risk_per_trade == Decimal("0.005")
     assert second_intent.qty == expected
 

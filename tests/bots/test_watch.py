@@ -21,16 +21,25 @@ pytestmark = pytest.mark.django_db
 def bot():
     owner = client_with_2fa()
     return bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="w", symbol="BTCUSDT",
-        connection=None, by=owner.user, mode=Bot.Mode.DRY_RUN,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="w",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+        mode=Bot.Mode.DRY_RUN,
+    ).bot
 
 
 def test_position_open_over_a_day_is_alerted_once(bot):
     BotPosition.objects.create(
-        tenant=bot.tenant, bot=bot, symbol="BTCUSDT", qty=Decimal("0.1"), avg_price=Decimal("50000"),
+        tenant=bot.tenant,
+        bot=bot,
+        symbol="BTCUSDT",
+        qty=Decimal("0.1"),
+        avg_price=Decimal("50000"),
         opened_at=timezone.now() - timedelta(hours=25),
-    )  # fmt: skip
+    )
     assert watch_positions() == 1
     assert watch_positions() == 0
     alert = Alert.objects.get(kind="position.open_long")
@@ -42,9 +51,13 @@ def test_loss_past_the_clients_threshold_is_alerted(bot):
         loss_alert_threshold=Decimal("100"), state=Bot.State.RUNNING
     )
     EquitySnapshot.objects.create(
-        tenant=bot.tenant, bot=bot, at=timezone.now(), equity=Decimal("9850"),
-        realised_pnl=Decimal("-120"), unrealised_pnl=Decimal("-30"),
-    )  # fmt: skip
+        tenant=bot.tenant,
+        bot=bot,
+        at=timezone.now(),
+        equity=Decimal("9850"),
+        realised_pnl=Decimal("-120"),
+        unrealised_pnl=Decimal("-30"),
+    )
     assert watch_losses() == 1
     alert = Alert.objects.get(kind="loss.threshold")
     assert "-150.00 USDT" in alert.message and alert.severity == "critical"
@@ -62,9 +75,13 @@ def test_silent_stream_shard_alerts_the_operator(settings):
 
 def test_invalid_or_expiring_keys_are_alerted(bot):
     connection = ExchangeConnection.objects.create(
-        tenant=bot.tenant, environment="simulator", status="invalid", last_error="Bybit did not accept it.",
-        api_key_last4="ABCD", key_expires_at=timezone.now() + timedelta(days=3),
-    )  # fmt: skip
+        tenant=bot.tenant,
+        environment="simulator",
+        status="invalid",
+        last_error="Bybit did not accept it.",
+        api_key_last4="ABCD",
+        key_expires_at=timezone.now() + timedelta(days=3),
+    )
     watch_key(connection)
     kinds = set(Alert.objects.filter(tenant=bot.tenant).values_list("kind", flat=True))
     assert kinds == {"key.invalid", "key.expiring"}

@@ -53,14 +53,23 @@ def test_candle_coverage_and_stream_shards_pages(operator_client: Client) -> Non
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in (0, 1, 2, 4):  # one missing at i=3
         Candle.objects.create(
-            symbol="BTCUSDT", interval="1", start=start + timedelta(minutes=i),
-            open=Decimal(1), high=Decimal(1), low=Decimal(1), close=Decimal(1), volume=Decimal(1),
-        )  # fmt: skip
+            symbol="BTCUSDT",
+            interval="1",
+            start=start + timedelta(minutes=i),
+            open=Decimal(1),
+            high=Decimal(1),
+            low=Decimal(1),
+            close=Decimal(1),
+            volume=Decimal(1),
+        )
     MarketDataSubscription.objects.create(symbol="BTCUSDT", interval="1", consumer="bot:1")
     CandleHole.objects.create(
-        environment="mainnet", symbol="BTCUSDT", interval="1",
-        first_start=start + timedelta(minutes=3), last_start=start + timedelta(minutes=3),
-    )  # fmt: skip
+        environment="mainnet",
+        symbol="BTCUSDT",
+        interval="1",
+        first_start=start + timedelta(minutes=3),
+        last_start=start + timedelta(minutes=3),
+    )
     StreamShard.objects.create(shard=0, shards=2, hostname="h1", last_message_at=timezone.now())
     client = operator_client
     page = client.get("/admin/exchange/candle/")

@@ -127,9 +127,14 @@ def test_burst_from_another_client_gives_rate_limited_with_retry_after(sim: Any)
     price = str(below_market(sim))
     for i in range(10):
         foreign.place_order(
-            category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit",
-            qty="0.001", price=price, orderLinkId=f"f{i}-{uuid.uuid4().hex[:8]}",
-        )  # fmt: skip
+            category="linear",
+            symbol="BTCUSDT",
+            side="Buy",
+            orderType="Limit",
+            qty="0.001",
+            price=price,
+            orderLinkId=f"f{i}-{uuid.uuid4().hex[:8]}",
+        )
     gw = gateway_for(key, secret)
     with pytest.raises(RateLimitedError) as exc:
         gw.place_order(_order(sim))

@@ -97,15 +97,26 @@ def test_a_fill_is_pushed_to_every_member_of_the_tenant_and_nobody_else():
     template, _ = RiskTemplate.objects.get_or_create(
         slug="probe",
         defaults={
-            "name": "Probe", "strategy": "trend_ema", "timeframe": "1", "symbols": ["BTCUSDT"],
-            "risk_per_trade": "0.01", "max_position_multiple": "1", "max_leverage": "1",
-            "daily_loss_limit": "0.05", "max_drawdown": "0.2",
+            "name": "Probe",
+            "strategy": "trend_ema",
+            "timeframe": "1",
+            "symbols": ["BTCUSDT"],
+            "risk_per_trade": "0.01",
+            "max_position_multiple": "1",
+            "max_leverage": "1",
+            "daily_loss_limit": "0.05",
+            "max_drawdown": "0.2",
         },
-    )  # fmt: skip
+    )
     bot = bot_create(
-        tenant=owner.tenant, template=template, name="b", symbol="BTCUSDT", connection=None, by=owner.user,
+        tenant=owner.tenant,
+        template=template,
+        name="b",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
         mode=Bot.Mode.DRY_RUN,
-    ).bot  # fmt: skip
+    ).bot
     cookies = [_session_cookie(m.user) for m in (owner, viewer, stranger)]
 
     async def scenario():
@@ -119,10 +130,19 @@ def test_a_fill_is_pushed_to_every_member_of_the_tenant_and_nobody_else():
             assert (await communicator.connect())[0]
             sockets.append(communicator)
         await sync_to_async(fill_apply)(
-            bot=bot, intent=None, simulated=True,
-            fill=FillData("sim-1", "BTCUSDT", "Buy", Decimal("50000"), Decimal("0.1"), Decimal("2.75"),
-                          datetime(2025, 1, 1, tzinfo=UTC)),
-        )  # fmt: skip
+            bot=bot,
+            intent=None,
+            simulated=True,
+            fill=FillData(
+                "sim-1",
+                "BTCUSDT",
+                "Buy",
+                Decimal("50000"),
+                Decimal("0.1"),
+                Decimal("2.75"),
+                datetime(2025, 1, 1, tzinfo=UTC),
+            ),
+        )
         received = [await s.receive_json_from(timeout=5) for s in sockets[:2]]
         stranger_got_nothing = await sockets[2].receive_nothing(timeout=0.5)
         for s in sockets:

@@ -24,9 +24,13 @@ pytestmark = pytest.mark.django_db
 def bot():
     owner = client_with_2fa()
     return bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="b",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="b",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
 
 
 def _rows():
@@ -43,9 +47,14 @@ def test_folding_each_snapshot_equals_rebuilding_from_all_of_them(bot):
     snapshots = []
     # Out of order on purpose: a late snapshot must not overwrite a newer close.
     for i in [0, 1, 3, 2, 4, 6, 5]:
-        snapshots.append(EquitySnapshot.objects.create(
-            tenant=bot.tenant, bot=bot, at=start + timedelta(minutes=5 * i), equity=Decimal(values[i]),
-        ))  # fmt: skip
+        snapshots.append(
+            EquitySnapshot.objects.create(
+                tenant=bot.tenant,
+                bot=bot,
+                at=start + timedelta(minutes=5 * i),
+                equity=Decimal(values[i]),
+            )
+        )
         rollup_record(snapshots[-1])
     folded = _rows()
     rollups_rebuild(tenant_id=bot.tenant_id)
@@ -73,9 +82,13 @@ def _check_range(bot, now, range_key):
         fills = fills.filter(exec_time__gte=since)
     raw = trade_totals(fills)
     expected = metrics.trade_metrics_from_totals(
-        count=raw["trades"], wins=raw["wins"], losses=raw["losses"],
-        gross_profit=raw["gross_profit"], gross_loss=raw["gross_loss"],
-        largest_win=raw["largest_win"], largest_loss=raw["largest_loss"],
-    )  # fmt: skip
+        count=raw["trades"],
+        wins=raw["wins"],
+        losses=raw["losses"],
+        gross_profit=raw["gross_profit"],
+        gross_loss=raw["gross_loss"],
+        largest_win=raw["largest_win"],
+        largest_loss=raw["largest_loss"],
+    )
     assert figures == expected, range_key
     assert sum(b.count for b in bins) == min(raw["trades"], 5000)

@@ -20,9 +20,13 @@ def _manage(*args: str) -> subprocess.CompletedProcess[str]:
         if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "TRADINGSVC_"))
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **PRODUCTION_ENV},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_is_clean_on_the_production_profile():

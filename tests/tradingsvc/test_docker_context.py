@@ -40,11 +40,19 @@ def rules() -> list[str]:
 @pytest.mark.parametrize(
     "path",
     [
-        ".env", "docker/.env", "docker/prod.env", "ops/.env.production", ".git/config",
-        "var/demo/master.keys", "var/demo/tradingsvc.sqlite3", "test-artifacts/shot.png",
-        "tests/accounts/test_webhooks.py", ".venv/bin/python", "accounts/__pycache__/x.pyc",
+        ".env",
+        "docker/.env",
+        "docker/prod.env",
+        "ops/.env.production",
+        ".git/config",
+        "var/demo/master.keys",
+        "var/demo/tradingsvc.sqlite3",
+        "test-artifacts/shot.png",
+        "tests/accounts/test_webhooks.py",
+        ".venv/bin/python",
+        "accounts/__pycache__/x.pyc",
     ],
-)  # fmt: skip
+)
 def test_secrets_and_local_files_stay_out_of_the_build_context(rules, path):
     """Each would carry a secret or local state into the image."""
     assert _excluded(path, rules), f"{path} would be copied into the image"

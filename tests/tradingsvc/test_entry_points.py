@@ -26,8 +26,12 @@ def test_an_entry_point_without_a_settings_module_does_not_start(name):
 
     result = subprocess.run(
         [sys.executable, "-c", ENTRY_POINTS[name]],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.returncode != 0, result.stdout
     assert "DJANGO_SETTINGS_MODULE" in result.stderr

@@ -45,9 +45,13 @@ def test_no_client_page_breaks_under_the_policy(live_server, chromium):
 
     owner = client_with_2fa()
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Trend",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="Trend",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     seed_history(bot=bot, orders=20, days=3)
     page = chromium.new_context().new_page()
     violations: list[str] = []
@@ -61,8 +65,15 @@ def test_no_client_page_breaks_under_the_policy(live_server, chromium):
     )
     log_in_with_2fa(page, live_server.url, owner)
 
-    for path in ("/app/", "/app/performance/", "/app/history/", "/app/notifications/",
-                 "/app/keys/", "/app/team/", "/app/security/"):  # fmt: skip
+    for path in (
+        "/app/",
+        "/app/performance/",
+        "/app/history/",
+        "/app/notifications/",
+        "/app/keys/",
+        "/app/team/",
+        "/app/security/",
+    ):
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
     chart_drawn = page.goto(live_server.url + "/app/performance/") and page.wait_for_selector(

@@ -15,8 +15,17 @@ from tests.fixtures.browser import log_in_with_2fa, reauthenticate_if_asked, scr
 from tests.fixtures.celery_worker import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PAGES = ["/app/", "/app/performance/", "/app/history/", "/app/activity/", "/app/notifications/",
-         "/app/keys/", "/app/team/", "/app/security/", "/app/activity/audit/"]  # fmt: skip
+PAGES = [
+    "/app/",
+    "/app/performance/",
+    "/app/history/",
+    "/app/activity/",
+    "/app/notifications/",
+    "/app/keys/",
+    "/app/team/",
+    "/app/security/",
+    "/app/activity/audit/",
+]
 
 
 def test_client_starts_a_bot_sees_a_pushed_fill_pauses_and_stops_everything(

@@ -21,23 +21,41 @@ def test_dry_run_bot_pnl_today_and_total_with_percentages(settings):
     settings.DRY_RUN_EQUITY = "10000"
     owner = client_with_2fa()
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="b",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="b",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     # Long 0.1 at 50,000 with 20 realised; the last close is 51,000: unrealised 0.1 x 1,000 = 100.
     BotPosition.objects.create(
-        tenant=owner.tenant, bot=bot, symbol="BTCUSDT", qty=D("0.1"), avg_price=D("50000"),
+        tenant=owner.tenant,
+        bot=bot,
+        symbol="BTCUSDT",
+        qty=D("0.1"),
+        avg_price=D("50000"),
         realised_pnl=D("20"),
-    )  # fmt: skip
+    )
     Candle.objects.create(
-        symbol="BTCUSDT", interval=bot.timeframe, start=NOW - timedelta(minutes=15), open=1,
-        high=1, low=1, close=D("51000"), volume=1,
-    )  # fmt: skip
+        symbol="BTCUSDT",
+        interval=bot.timeframe,
+        start=NOW - timedelta(minutes=15),
+        open=1,
+        high=1,
+        low=1,
+        close=D("51000"),
+        volume=1,
+    )
     # Yesterday's last snapshot: 10 realised + 30 unrealised = 40 before today.
     EquitySnapshot.objects.create(
-        tenant=owner.tenant, bot=bot, at=NOW - timedelta(hours=15), equity=D("10040"),
-        realised_pnl=D("10"), unrealised_pnl=D("30"),
-    )  # fmt: skip
+        tenant=owner.tenant,
+        bot=bot,
+        at=NOW - timedelta(hours=15),
+        equity=D("10040"),
+        realised_pnl=D("10"),
+        unrealised_pnl=D("30"),
+    )
 
     summary = dashboard_summary(owner.tenant, now=NOW)
 

@@ -18,8 +18,15 @@ from reports.selectors import MAX_POINTS
 from tests.factories import client_with_2fa, login_with_2fa
 
 pytestmark = pytest.mark.django_db
-URLS = ["/app/", "/app/live/", "/app/performance/?range=1w", "/app/performance/?range=3m",
-        "/app/performance/?range=all", "/app/history/", "/app/history/?kind=fills"]  # fmt: skip
+URLS = [
+    "/app/",
+    "/app/live/",
+    "/app/performance/?range=1w",
+    "/app/performance/?range=3m",
+    "/app/performance/?range=all",
+    "/app/history/",
+    "/app/history/?kind=fills",
+]
 
 
 def _queries(client: Client) -> dict[str, int]:
@@ -35,9 +42,13 @@ def _queries(client: Client) -> dict[str, int]:
 def test_query_counts_do_not_grow_with_history_and_charts_stay_bounded():
     owner = client_with_2fa()
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Trend",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="Trend",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     client = Client()
     login_with_2fa(client, owner)
     now = timezone.now()

@@ -23,9 +23,13 @@ pytestmark = pytest.mark.django_db
 def bot(owner) -> Bot:
     template = RiskTemplate.objects.get(slug="moderate")
     return bot_create(
-        tenant=owner.tenant, template=template, name="Trend BTC", symbol="BTCUSDT",
-        connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=template,
+        name="Trend BTC",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
 
 
 @pytest.fixture
@@ -34,8 +38,19 @@ def browser(owner_client: Client) -> Client:
     return owner_client
 
 
-PAGES = ["portal:dashboard", "portal:dashboard_live", "portal:performance", "portal:history", "portal:activity", "portal:notifications",
-         "portal:bot_new", "portal:keys", "portal:team", "portal:security", "portal:audit"]  # fmt: skip
+PAGES = [
+    "portal:dashboard",
+    "portal:dashboard_live",
+    "portal:performance",
+    "portal:history",
+    "portal:activity",
+    "portal:notifications",
+    "portal:bot_new",
+    "portal:keys",
+    "portal:team",
+    "portal:security",
+    "portal:audit",
+]
 
 
 def test_every_page_renders_with_history(browser, bot):

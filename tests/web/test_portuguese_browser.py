@@ -17,9 +17,20 @@ from tests.fixtures.browser import log_in_with_2fa, screenshot
 from tests.i18n import english_leftovers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PAGES = ["/app/", "/app/performance/", "/app/history/", "/app/history/?kind=fills",
-         "/app/activity/", "/app/activity/audit/", "/app/notifications/", "/app/bots/new/",
-         "/app/keys/", "/app/team/", "/app/security/", "/accounts/sessions/"]  # fmt: skip
+PAGES = [
+    "/app/",
+    "/app/performance/",
+    "/app/history/",
+    "/app/history/?kind=fills",
+    "/app/activity/",
+    "/app/activity/audit/",
+    "/app/notifications/",
+    "/app/bots/new/",
+    "/app/keys/",
+    "/app/team/",
+    "/app/security/",
+    "/accounts/sessions/",
+]
 VISIBLE_TEXTS = """() => {
   const texts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -42,9 +53,13 @@ VISIBLE_TEXTS = """() => {
 def test_every_client_page_in_portuguese(live_server, chromium):
     owner = client_with_2fa()
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"),
-        name="Tendência BTC", symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="Tendência BTC",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     bot_transition(bot=bot, to="running", by=owner.user)
     seed_history(bot=bot, orders=60, days=20)
     Alert.objects.create(tenant=owner.tenant, bot=bot, kind="t", message="Perda acima do limite")

@@ -74,9 +74,14 @@ def sim(simulator, settings):
 
 def _running_bot(owner, *, name: str, mode: str, connection=None) -> Bot:
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name=name,
-        symbol="BTCUSDT", connection=connection, by=owner.user, mode=mode,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name=name,
+        symbol="BTCUSDT",
+        connection=connection,
+        by=owner.user,
+        mode=mode,
+    ).bot
     return bot_transition(bot=bot, to=Bot.State.RUNNING, by=owner.user)
 
 
@@ -99,25 +104,35 @@ def _engine_writes_reasons_errors_and_alerts(sim, owner, settings) -> None:
     # An order placed by hand on the account (reconciliation: "not placed by tradingsvc").
     ExchangeGateway.for_connection(connection).place_order(
         OrderRequest(
-            symbol="BTCUSDT", side="Buy", order_type="Limit", qty=Decimal("0.01"),
-            price=Decimal("1000"), order_link_id="manual-1",
+            symbol="BTCUSDT",
+            side="Buy",
+            order_type="Limit",
+            qty=Decimal("0.01"),
+            price=Decimal("1000"),
+            order_link_id="manual-1",
         )
-    )  # fmt: skip
+    )
     snapshot_equity()  # 10,000 USDT: the live bot sizes on it until the next snapshot
     sim.admin("POST", f"/sim/accounts/{uid}/withdraw", {"amount": "9980"})  # margin refused
 
     _run_due_ticks()
     # Our record of the live bot drifted from the exchange (flat there): reconciliation corrects it.
     BotPosition.objects.update_or_create(
-        bot=live, symbol=live.symbol,
-        defaults={"tenant_id": live.tenant_id, "qty": Decimal("0.85"), "avg_price": Decimal("2500")},
-    )  # fmt: skip
+        bot=live,
+        symbol=live.symbol,
+        defaults={
+            "tenant_id": live.tenant_id,
+            "qty": Decimal("0.85"),
+            "avg_price": Decimal("2500"),
+        },
+    )
     reconcile_connection(connection=connection)
     snapshot_bot(bot=dry)  # the dry-run bot's day baseline, then a large open loss
     BotPosition.objects.update_or_create(
-        bot=dry, symbol=dry.symbol,
+        bot=dry,
+        symbol=dry.symbol,
         defaults={"tenant_id": dry.tenant_id, "qty": Decimal("1"), "avg_price": Decimal("1000000")},
-    )  # fmt: skip
+    )
     sim.advance(minutes=15)
     _run_due_ticks()  # the second refusal puts the live bot in error; the breaker trips
     sim.advance(minutes=15)

@@ -198,25 +198,37 @@ def portuguese_client() -> tuple[Client, Bot]:
     exchange key and an open invitation."""
     owner = client_with_2fa()
     bot = bot_create(
-        tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"), name="Trend BTC",
-        symbol="BTCUSDT", connection=None, by=owner.user,
-    ).bot  # fmt: skip
+        tenant=owner.tenant,
+        template=RiskTemplate.objects.get(slug="moderate"),
+        name="Trend BTC",
+        symbol="BTCUSDT",
+        connection=None,
+        by=owner.user,
+    ).bot
     seed_history(bot=bot, orders=60, days=30)
     Alert.objects.create(tenant=bot.tenant, bot=bot, kind="test", message="Loss above threshold")
     Alert.objects.create(
         tenant=bot.tenant, bot=bot, kind="test", message="Old alert", dismissed_at=timezone.now()
     )
     ExchangeConnection.objects.create(
-        tenant=owner.tenant, environment=ExchangeEnvironment.DEMO, api_key_last4="AB12",
-        status=ExchangeConnection.Status.ACTIVE, permissions={"ContractTrade": ["Order"]},
-        last_validated_at=timezone.now(), key_expires_at=timezone.now() + timedelta(days=80),
-    )  # fmt: skip
+        tenant=owner.tenant,
+        environment=ExchangeEnvironment.DEMO,
+        api_key_last4="AB12",
+        status=ExchangeConnection.Status.ACTIVE,
+        permissions={"ContractTrade": ["Order"]},
+        last_validated_at=timezone.now(),
+        key_expires_at=timezone.now() + timedelta(days=80),
+    )
     from accounts.models import Invitation
 
     Invitation.objects.create(
-        tenant=owner.tenant, email="viewer@example.test", role="viewer", token_hash="0" * 64,
-        expires_at=timezone.now() + timedelta(days=3), invited_by=owner.user,
-    )  # fmt: skip
+        tenant=owner.tenant,
+        email="viewer@example.test",
+        role="viewer",
+        token_hash="0" * 64,
+        expires_at=timezone.now() + timedelta(days=3),
+        invited_by=owner.user,
+    )
     client = Client(HTTP_ACCEPT_LANGUAGE="pt-br")
     login_with_2fa(client, owner)
     return client, bot

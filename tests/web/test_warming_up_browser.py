@@ -27,21 +27,35 @@ def test_warming_up_shows_on_the_bot_page_and_dashboard_in_both_languages(live_s
     owner = client_with_2fa()
     Candle.objects.bulk_create(
         Candle(
-            environment="mainnet", symbol="BTCUSDT", interval="15", start=T0 + FIFTEEN * i,
-            open=Decimal(1), high=Decimal(1), low=Decimal(1), close=Decimal(1), volume=Decimal(1),
+            environment="mainnet",
+            symbol="BTCUSDT",
+            interval="15",
+            start=T0 + FIFTEEN * i,
+            open=Decimal(1),
+            high=Decimal(1),
+            low=Decimal(1),
+            close=Decimal(1),
+            volume=Decimal(1),
         )
         for i in range(10)
-    )  # fmt: skip
+    )
     CandleHole.objects.create(
-        environment="mainnet", symbol="BTCUSDT", interval="15",
-        first_start=T0 - FIFTEEN * 100, last_start=T0 - FIFTEEN,
-    )  # fmt: skip
+        environment="mainnet",
+        symbol="BTCUSDT",
+        interval="15",
+        first_start=T0 - FIFTEEN * 100,
+        last_start=T0 - FIFTEEN,
+    )
     bots = {}
     for symbol in ("BTCUSDT", "ETHUSDT"):
         bot = bot_create(
-            tenant=owner.tenant, template=RiskTemplate.objects.get(slug="moderate"),
-            name=f"Trend {symbol}", symbol=symbol, connection=None, by=owner.user,
-        ).bot  # fmt: skip
+            tenant=owner.tenant,
+            template=RiskTemplate.objects.get(slug="moderate"),
+            name=f"Trend {symbol}",
+            symbol=symbol,
+            connection=None,
+            by=owner.user,
+        ).bot
         bots[symbol] = bot_transition(bot=bot, to="running", by=owner.user)
     page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
     log_in_with_2fa(page, live_server.url, owner)

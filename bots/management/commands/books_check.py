@@ -37,8 +37,13 @@ class Command(BaseCommand):
             self.stdout.write(f"account {account_id}: {verdict} ({figures})")
             for symbol, (ours, theirs) in check.positions.items():
                 self.stdout.write(f"  {symbol}: ours {ours}, exchange {theirs}")
-            for label in ("executions_missing", "executions_unknown", "fills_unapplied",
-                          "flows_missing", "flows_unknown"):  # fmt: skip
+            for label in (
+                "executions_missing",
+                "executions_unknown",
+                "fills_unapplied",
+                "flows_missing",
+                "flows_unknown",
+            ):
                 items = getattr(check, label)
                 if items:
                     self.stdout.write(f"  {label}: {len(items)} {items[:10]}")

