@@ -92,13 +92,6 @@ def kill_switch_link_id(switch_id: int, bot_id: int) -> str:
     return _keyed_link(KILL_SWITCH_LINK_PREFIX, f"kill_switch:{switch_id}:{bot_id}")
 
 
-def intents_write(
-    *, bot: Bot, tick: BotTick, legs: tuple[OrderLeg, ...], reason: str
-) -> list[OrderIntent]:
-    """One intent per leg, created once; a second call (redelivered tick) returns the same rows."""
-    return intents_write_many([(bot, tick, legs, reason)])
-
-
 def intents_write_many(
     plans: Sequence[tuple[Bot, BotTick, tuple[OrderLeg, ...], str | Sequence[str]]],
 ) -> list[OrderIntent]:

@@ -241,17 +241,6 @@ def _signal_compute(bot: Bot, key: str, candle_start: datetime) -> Signal:
     return signal
 
 
-def shared_signal(bot: Bot, candle_start: datetime) -> Signal:
-    """The strategy's signal for this candle: computed by the first bot that needs it, then read."""
-    key = signal_key(bot.strategy, bot.strategy_params, bot_market_environment(bot))
-    existing = SharedSignal.objects.filter(
-        key=key, symbol=bot.symbol, timeframe=bot.timeframe, candle_start=candle_start
-    ).first()
-    if existing is not None:
-        return _signal_from_json(existing.signal)
-    return _signal_compute(bot, key, candle_start)
-
-
 # --- what a chunk of ticks reads once ---------------------------------------------------------
 SignalSlot = tuple[str, str, str]  # (key, symbol, timeframe)
 
