@@ -225,13 +225,27 @@ def next_candle(sim_port: int) -> None:
     import requests
 
     from bots.models import RiskTemplate
+    from exchange.models import Candle
     from exchange.services.candles import candles_sync
 
-    minutes = int(RiskTemplate.objects.get(slug="moderate").timeframe)
+    interval = RiskTemplate.objects.get(slug="moderate").timeframe
+    stored = Candle.objects.filter(environment="simulator", symbol="BTCUSDT", interval=interval)
+    newest_before = stored.order_by("-start").values_list("start", flat=True).first()
     requests.post(
-        f"http://127.0.0.1:{sim_port}/sim/clock/advance", json={"minutes": minutes}, timeout=10
+        f"http://127.0.0.1:{sim_port}/sim/clock/advance",
+        json={"minutes": int(interval)},
+        timeout=10,
     )
-    candles_sync()
+    # A worker may hold the pair's sync lock (the backfill a new subscription asks for at once):
+    # then this sync skips the pair, and the closed candle must wait for the next one.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        candles_sync()
+        newest = stored.order_by("-start").values_list("start", flat=True).first()
+        if newest is not None and (newest_before is None or newest > newest_before):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the closed candle was never stored")
 
 
 def chunk_queries(sim_port: int) -> tuple[float, float]:
